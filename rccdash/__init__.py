@@ -1,0 +1,1 @@
+"""rccdash: service-quality management for a county rural credit cooperative union."""

@@ -1,0 +1,1 @@
+"""The rccdash warehouse: schema and migrations, calendar, KPI definitions, staffing, stars."""

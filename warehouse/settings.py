@@ -1,0 +1,43 @@
+"""Project configuration: where the warehouse lives and the values in ``config/*.yaml``.
+
+Every command that touches the warehouse resolves its path the same way
+(``--db`` option, else ``RCCDASH_DB``, else the default in ``config/settings.yaml``),
+so the CLI, the dashboard and a notebook never disagree about which file they read.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+DB_ENV_VAR = "RCCDASH_DB"
+
+
+@cache
+def load_config(name: str) -> dict[str, Any]:
+    """Parse ``config/<name>.yaml`` once per process.
+
+    Raises a ``FileNotFoundError`` naming the file when it is missing, because a silent
+    empty configuration would turn into wrong numbers much later.
+    """
+    path = CONFIG_DIR / f"{name}.yaml"
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
+    """The warehouse file to use: explicit ``db``, else ``$RCCDASH_DB``, else the default."""
+    if db:
+        return Path(db)
+    if env := os.environ.get(DB_ENV_VAR):
+        return Path(env)
+    return PROJECT_ROOT / load_config("settings")["warehouse"]["default_path"]
