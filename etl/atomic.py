@@ -28,10 +28,19 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _remove_abandoned_staging(db_path: Path) -> None:
+    """Delete copies left behind by loads that were killed (their process is gone)."""
+    for leftover in db_path.parent.glob(f".{db_path.name}.next-*"):
+        pid = leftover.name.rsplit("-", 1)[-1].removesuffix(".wal")
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            leftover.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def next_version(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a connection to a copy of the warehouse; swap it in if the block succeeds."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_staging(db_path)
     staging = db_path.with_name(f".{db_path.name}.next-{os.getpid()}")
     staging.unlink(missing_ok=True)
     if db_path.exists():

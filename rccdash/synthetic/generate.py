@@ -256,13 +256,16 @@ def _write(frame: pl.DataFrame, path: Path) -> int:
 
 
 def generate_county(
-    options: GenerateOptions, progress: Callable[[int, int], None] | None = None
+    options: GenerateOptions,
+    progress: Callable[[int, int], None] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> GenerateResult:
     """Generate every export of the synthetic county into ``options.out_dir``.
 
     ``progress(done, total)`` is called after each outlet-month, for a progress bar.
+    ``config`` replaces ``config/synthetic_county.yaml`` (tests use it to move the story).
     """
-    cfg = load_config("synthetic_county")
+    cfg = config if config is not None else load_config("synthetic_county")
     start, end = options.period()
     holidays = cal.HolidayCalendar.from_config(cfg)
     county = build_county(cfg, n_outlets=options.outlets, start=start, end=end, volume=options.volume, seed=options.seed)
