@@ -73,26 +73,73 @@ def generate(
 
 @app.command()
 def load(
-    paths: Annotated[list[Path], typer.Argument(help="Export files or folders of *.csv.")],
+    paths: Annotated[list[Path], typer.Argument(help="Export files, or folders of exports.")],
     db: DbOption = None,
+    profile: Annotated[str, typer.Option(help="Import profile: a name in config/profiles or a YAML path.")] = "default",
+    kind: Annotated[str | None, typer.Option(help="Export kind, when the header does not tell.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detect UTF-8 / GB18030).")] = None,
+    report: Annotated[bool, typer.Option(help="Write the HTML validation report per file.")] = True,
 ) -> None:
-    """Load exports into the warehouse atomically; files loaded before are skipped."""
-    from etl.canonical_load import LoadError, load_files
+    """Validate and load exports atomically; bad rows go to quarantine with their reasons."""
+    from etl.pipeline import LoadOptions, load_paths
+    from etl.profiles import ProfileError, load_profile
 
+    try:
+        load_profile(profile)
+    except ProfileError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--profile") from None
     db_path = resolve_db_path(db)
+    options = LoadOptions(profile=profile, kind=kind, encoding=encoding, report=report)
     try:
         with _progress() as bar:
-            task = bar.add_task("loading files", total=None)
-            results = load_files(
-                db_path, paths, lambda path, done, total: bar.update(task, completed=done, total=total, description=path.name)
+            task = bar.add_task("reading", total=None)
+            outcomes = load_paths(
+                db_path, paths, options,
+                lambda label, done, total: bar.update(task, completed=done, total=total, description=label),
             )
-    except LoadError as exc:
-        console.print(f"[red]Load failed, warehouse unchanged:[/red] {exc}")
-        raise typer.Exit(1) from None
-    table = Table("file", "kind", "status", "rows read", "loaded", "seconds", title=f"Loaded into {db_path}")
-    for r in results:
-        table.add_row(r.path.name, r.kind, r.status, f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.seconds:.2f}")
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="PATHS") from None
+    table = Table(
+        "file", "kind", "status", "read", "loaded", "duplicate", "quarantined", "dropped", "seconds",
+        title=f"Load into {db_path}",
+    )
+    for o in outcomes:
+        style = {"rejected": "red", "skipped": "dim"}.get(o.status, "")
+        table.add_row(
+            o.path.name, o.kind, f"[{style}]{o.status}[/{style}]" if style else o.status,
+            f"{o.read:,}", f"{o.loaded:,}", f"{o.duplicate:,}", f"{o.quarantined:,}", f"{o.dropped:,}",
+            f"{o.seconds:.1f}",
+        )
     console.print(table)
+    for o in outcomes:
+        if o.message and o.status != "loaded":
+            console.print(f"[bold]{o.path.name}[/bold]: {o.message}")
+        elif o.rule_counts:
+            console.print(f"{o.path.name}: " + ", ".join(f"{r} {n:,}" for r, n in o.rule_counts.items()))
+    if any(o.status == "rejected" for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+def quarantine(
+    db: DbOption = None,
+    load_id: Annotated[int | None, typer.Option("--load", help="Only this load id.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
+) -> None:
+    """List quarantined rows with the rules they failed (all loads, or one)."""
+    from etl.atomic import open_read_only
+    from warehouse.data_quality import quarantined_rows
+
+    db_path = resolve_db_path(db)
+    if not db_path.exists():
+        console.print(f"No warehouse at {db_path}: load some exports first.")
+        raise typer.Exit(1)
+    with open_read_only(db_path) as con:
+        rows = quarantined_rows(con, load_id=load_id, limit=limit)
+    table = Table("load", "file", "row", "rules", "record", title="Quarantined rows")
+    for r in rows.iter_rows(named=True):
+        table.add_row(str(r["load_id"]), r["file_name"], str(r["source_row"]), r["rules"], r["raw_record"][:120])
+    console.print(table if rows.height else "No quarantined rows.")
 
 
 @app.command()

@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from etl.canonical_load import load_files  # noqa: E402
+from etl.pipeline import LoadOptions, load_paths  # noqa: E402
 from rccdash.synthetic.generate import GenerateOptions, GenerateResult, generate_county  # noqa: E402
 from warehouse.settings import load_config  # noqa: E402
 
@@ -44,5 +44,6 @@ def small_county(tmp_path_factory: pytest.TempPathFactory) -> SmallCounty:
 @pytest.fixture(scope="session")
 def small_warehouse(small_county: SmallCounty, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    load_files(db, [small_county.exports])
+    outcomes = load_paths(db, [small_county.exports], LoadOptions(report=False))
+    assert all(o.status == "loaded" for o in outcomes), [(o.path.name, o.message) for o in outcomes]
     return db

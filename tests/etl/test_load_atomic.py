@@ -1,4 +1,4 @@
-"""The plain loader: every row arrives, a file loads once, and a failed load changes nothing."""
+"""Loads are complete, idempotent and atomic: every row lands, a file loads once, failures change nothing."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.canonical_load import LoadError, load_files
+from etl.pipeline import LoadOptions, load_paths
 from tests.conftest import SmallCounty
 
 KIND_TABLE = {
@@ -27,6 +27,10 @@ KIND_TABLE = {
     "staff": "dim_staff",
     "kpi_targets": "ref_kpi_target",
 }
+
+
+def load(db: Path, paths: list[Path]):
+    return load_paths(db, paths, LoadOptions(report=False))
 
 
 def _csv_rows(path: Path) -> int:
@@ -41,9 +45,13 @@ def _sha(path: Path) -> str:
 def test_every_row_of_every_file_is_in_the_warehouse(small_county: SmallCounty, small_warehouse: Path) -> None:
     con = duckdb.connect(str(small_warehouse), read_only=True)
     per_kind: dict[str, int] = {}
-    for row in con.execute("SELECT file_name, source_kind, rows_read, rows_loaded FROM etl_load").fetchall():
-        name, kind, read, loaded = row
-        assert read == loaded == _csv_rows(small_county.exports / name), name
+    for row in con.execute(
+        "SELECT file_name, source_kind, rows_read, rows_loaded, rows_duplicate, rows_quarantined,"
+        " rows_dropped FROM etl_load"
+    ).fetchall():
+        name, kind, read, loaded, duplicate, quarantined, dropped = row
+        assert read == _csv_rows(small_county.exports / name), name
+        assert (loaded, duplicate, quarantined, dropped) == (read, 0, 0, 0), name
         per_kind[kind] = per_kind.get(kind, 0) + loaded
     for kind, table in KIND_TABLE.items():
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == per_kind[kind], kind
@@ -80,40 +88,45 @@ def test_transfer_closes_the_previous_assignment(small_county: SmallCounty, smal
 
 def test_loading_the_same_files_again_changes_nothing(small_county: SmallCounty, tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    load_files(db, [small_county.exports / "outlets.csv"])
+    load(db, [small_county.exports / "outlets.csv"])
     before = _sha(db)
-    results = load_files(db, [small_county.exports / "outlets.csv"])
+    results = load(db, [small_county.exports / "outlets.csv"])
     assert [r.status for r in results] == ["skipped"]
     assert _sha(db) == before
 
 
-def test_a_failing_file_leaves_the_warehouse_exactly_as_it_was(small_county: SmallCounty, tmp_path: Path) -> None:
+def test_a_failing_load_leaves_the_warehouse_exactly_as_it_was(
+    small_county: SmallCounty, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "w.duckdb"
-    load_files(db, [small_county.exports / "outlets.csv"])
+    load(db, [small_county.exports / "outlets.csv"])
     before = _sha(db)
     broken = tmp_path / "in"
     broken.mkdir()
     shutil.copy(small_county.exports / "business_types.csv", broken)
-    text = (small_county.exports / "transactions_2025-12.csv").read_text(encoding="utf-8").splitlines()
-    text[5] = text[5].replace("2025-12", "2025-13", 1)  # an impossible timestamp
-    (broken / "transactions_2025-12.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
-    with pytest.raises(LoadError, match="transactions_2025-12.csv"):
-        load_files(db, [broken])
+    shutil.copy(small_county.exports / "transactions_2025-12.csv", broken)
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("etl.pipeline.finish_run", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        load(db, [broken])
     assert _sha(db) == before
     assert not list(tmp_path.glob(".w.duckdb.next-*"))
 
 
-def test_unknown_file_is_refused_by_name(tmp_path: Path) -> None:
+def test_unknown_file_is_rejected_and_creates_nothing(tmp_path: Path) -> None:
     odd = tmp_path / "odd.csv"
     odd.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(LoadError, match="odd.csv"):
-        load_files(tmp_path / "w.duckdb", [odd])
+    [outcome] = load(tmp_path / "w.duckdb", [odd])
+    assert outcome.status == "rejected"
+    assert "matches no export kind" in outcome.message
     assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_sigkill_mid_load_loses_nothing(small_county: SmallCounty, tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    load_files(db, [small_county.exports / "outlets.csv"])
+    load(db, [small_county.exports / "outlets.csv"])
     before = _sha(db)
     big = tmp_path / "big"
     big.mkdir()
@@ -136,6 +149,6 @@ def test_sigkill_mid_load_loses_nothing(small_county: SmallCounty, tmp_path: Pat
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert _sha(db) == before
-    results = load_files(db, [small_county.exports / "business_types.csv"])
+    results = load(db, [small_county.exports / "business_types.csv"])
     assert results[0].status == "loaded"
     assert not list(tmp_path.glob(".w.duckdb.next-*"))

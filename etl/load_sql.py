@@ -1,0 +1,95 @@
+"""Move accepted rows from staging into the warehouse tables, and keep derived state right.
+
+``move_rows`` runs per file (rows whose fate is ``load``; quarantined rows with their raw
+record); ``finish_run`` runs once per load run, after all files, for what depends on the
+whole warehouse: reversal links, the calendar span, and the marts.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from etl.mapping import quote
+from etl.read import RawTable
+from warehouse.calendar import apply_holidays, ensure_covers
+
+# Per kind: statements moving the accepted rows (view ``src``) into the warehouse.
+INSERT_SQL: dict[str, list[str]] = {
+    "outlets": [
+        "INSERT OR REPLACE INTO dim_outlet SELECT outlet_code, outlet_name, township, outlet_type,"
+        " counter_windows, self_service_devices, opened_on, latitude, longitude FROM src"
+    ],
+    "business_types": [
+        "INSERT OR REPLACE INTO dim_business_type SELECT business_type, name_en, name_zh,"
+        " standard_handling_s, cash_flow_sign FROM src"
+    ],
+    "kpi_targets": [
+        "DELETE FROM ref_kpi_target t USING src s WHERE t.year = s.year AND t.kpi = s.kpi"
+        " AND t.outlet_code IS NOT DISTINCT FROM s.outlet_code",
+        "INSERT INTO ref_kpi_target SELECT year, kpi, outlet_code, target FROM src",
+    ],
+    "staff": [
+        "INSERT OR REPLACE INTO dim_staff SELECT staff_id, effective_from, NULL, name, outlet_code,"
+        " position, hire_date, status, true FROM src",
+        # A transfer closes the previous assignment: valid_to is the next valid_from.
+        "UPDATE dim_staff SET valid_to = n.next_from, is_current = n.next_from IS NULL"
+        " FROM (SELECT staff_id, valid_from, lead(valid_from) OVER"
+        " (PARTITION BY staff_id ORDER BY valid_from) AS next_from FROM dim_staff) AS n"
+        " WHERE dim_staff.staff_id = n.staff_id AND dim_staff.valid_from = n.valid_from",
+    ],
+    "roster": [
+        "INSERT INTO fact_roster SELECT work_date, staff_id, outlet_code, window_no, shift_start,"
+        " shift_end, date_diff('second', shift_start, shift_end), $load_id FROM src"
+    ],
+    "transactions": [
+        "INSERT INTO fact_transaction SELECT txn_id, outlet_code,"
+        " coalesce(ticket_at, started_at)::DATE, channel, business_type, staff_id, window_no,"
+        " amount, customer_segment, ticket_at, called_at, started_at, completed_at,"
+        " coalesce(ticket_at, started_at), status, satisfaction, reversal_of, false,"
+        " date_diff('second', ticket_at, started_at), date_diff('second', started_at, completed_at),"
+        " $load_id FROM src"
+    ],
+    "complaints": [
+        "INSERT INTO fact_complaint SELECT complaint_id, received_at, channel, outlet_code,"
+        " staff_id, customer_ref, category, severity, is_complex, description, status,"
+        " resolved_at, substantiated, penalty, penalty_amount,"
+        " date_diff('second', received_at, resolved_at) / 86400.0, $load_id FROM src"
+    ],
+}
+
+
+def move_rows(con: duckdb.DuckDBPyConnection, kind: str, load_id: int, raw: RawTable) -> None:
+    """Insert the file's accepted rows and quarantine its failing rows with their raw text."""
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW src AS SELECT s.* FROM stg s"
+        " JOIN fate f ON f.__row = s.__row AND f.fate = 'load'"
+    )
+    if kind == "holidays":
+        apply_holidays(con, "src")
+    for statement in INSERT_SQL.get(kind, []):
+        con.execute(statement.replace("$load_id", str(load_id)))
+    con.register("raw_in", raw.frame)
+    try:
+        record = ", ".join(f"{quote(c)} := r.{quote(c)}" for c in raw.frame.columns if c != "__row")
+        con.execute(
+            f"""INSERT INTO etl_quarantine
+                SELECT {load_id}, f.__row, f.rules, to_json(struct_pack({record}))
+                FROM fate f JOIN raw_in r ON r.__row = f.__row WHERE f.fate = 'quarantined'"""
+        )
+    finally:
+        con.unregister("raw_in")
+
+
+def finish_run(con: duckdb.DuckDBPyConnection) -> None:
+    """Derived state after all files of a run: reversal links, calendar, marts."""
+    # A reversal may arrive in a later file than its original: link on every run.
+    con.execute(
+        "UPDATE fact_transaction SET is_reversed = true WHERE NOT is_reversed AND txn_id IN"
+        " (SELECT reversal_of FROM fact_transaction WHERE reversal_of IS NOT NULL)"
+    )
+    ensure_covers(con, "fact_transaction", "business_date")
+    try:
+        from warehouse import marts
+    except ImportError:
+        return
+    marts.refresh(con)

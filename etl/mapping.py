@@ -1,0 +1,204 @@
+"""Map a raw export (all text, foreign headers) onto the canonical fields, in DuckDB SQL.
+
+Staging renames and casts only (as dbt's staging models do): each canonical field becomes
+an expression over the raw columns built from the import profile, and is cast to the
+canonical type with ``TRY_CAST``/``try_strptime``. A value that is present but does not
+cast is remembered, so the validator can name it instead of silently loading NULL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from etl.kinds import ExportKind, export_kinds
+from etl.profiles import FieldSpec, Profile, normalise_header
+
+# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space fold to ASCII in codes/numbers.
+_FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+_HALF = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+_FULL_PATTERN = "[\uFF01-\uFF5E\u3000]"
+# Free text keeps its own punctuation; every other field is folded and trimmed.
+FREE_TEXT = {"description", "name", "outlet_name", "township", "name_en", "name_zh"}
+# Fields whose canonical values are lower-case codes.
+CODES = {
+    "channel", "business_type", "status", "customer_segment", "outlet_type", "position",
+    "category", "severity", "penalty", "kpi",
+}
+DEFAULT_TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M",
+    "%Y%m%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S",
+)
+DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%m/%d/%Y")
+
+
+class MappingError(ValueError):
+    """The file cannot be mapped (kind unknown, a required field has no source)."""
+
+
+def quote(identifier: str) -> str:
+    """A SQL identifier quoted for DuckDB."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """The kind of a file and, per canonical field, the SQL that produces its text."""
+
+    kind: ExportKind
+    source_sql: dict[str, str]  # canonical field -> SQL over raw columns (absent: no source)
+    sources: dict[str, str]  # canonical field -> where it comes from, for messages
+
+
+def _header_index(header: list[str]) -> dict[str, str]:
+    """Normalised header -> header as in the file (first occurrence wins)."""
+    index: dict[str, str] = {}
+    for column in header:
+        index.setdefault(normalise_header(column), column)
+    return index
+
+
+def _source(field: str, spec: FieldSpec | None, index: dict[str, str]) -> str | None:
+    """The raw column carrying ``field``: its own name or one of its aliases."""
+    for candidate in (field, *(spec.aliases if spec else ())):
+        found = index.get(normalise_header(candidate))
+        if found is not None:
+            return found
+    return None
+
+
+def _fold(expr: str, field: str) -> str:
+    """Trim; full-width characters were already folded by :func:`fold_full_width`."""
+    del field
+    return f"trim({expr})"
+
+
+def fold_full_width(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
+    """Fold full-width ASCII to ASCII in the raw columns feeding non-free-text fields.
+
+    Done in polars, and only on columns that hold a full-width character at all, because a
+    per-value ``translate`` in SQL costs more than the rest of staging together.
+    """
+    columns = {
+        column
+        for field, column in mapping.sources.items()
+        if field not in FREE_TEXT and column in frame.columns
+    }
+    present = frame.select(pl.col(c).str.contains(_FULL_PATTERN).any() for c in sorted(columns))
+    hit = [c for c, any_hit in present.row(0, named=True).items() if any_hit] if columns else []
+    if not hit:
+        return frame
+    return frame.with_columns(pl.col(c).str.replace_many(list(_FULL), list(_HALF)) for c in hit)
+
+
+def _nulls(field: str, profile: Profile) -> tuple[str, ...]:
+    """Texts that mean "did not happen" for ``field``."""
+    spec = profile.fields.get(field)
+    return profile.null_values + (spec.null_values if spec else ())
+
+
+def _source_expr(field: str, spec: FieldSpec | None, index: dict[str, str], profile: Profile) -> tuple[str | None, str]:
+    """SQL over the raw columns giving the folded text of ``field``, and where it comes from.
+
+    This is the first staging layer; :func:`text_sql` builds on its result by column name,
+    so no expression is repeated inside another (which would grow exponentially).
+    """
+    if spec and spec.sql:
+        return f"CAST(({spec.sql}) AS VARCHAR)", f"sql: {spec.sql}"
+    if spec and spec.constant is not None:
+        return literal(spec.constant), f"constant {spec.constant!r}"
+    if spec and spec.date and spec.time:
+        date_col, time_col = index.get(normalise_header(spec.date)), index.get(normalise_header(spec.time))
+        if date_col is None or time_col is None:
+            return None, f"date {spec.date!r} + time {spec.time!r} (column missing)"
+        time_sql = _fold(quote(time_col), field)
+        listed = ", ".join(literal(n) for n in _nulls(field, profile)) or "NULL"
+        return (
+            f"CASE WHEN {time_sql} IN ({listed}) THEN NULL"
+            f" ELSE {_fold(quote(date_col), field)} || ' ' || {time_sql} END",
+            f"{date_col} + {time_col}",
+        )
+    column = _source(field, spec, index)
+    if column is None:
+        return None, "no column"
+    return _fold(quote(column), field), column
+
+
+def text_sql(field: str, ref: str, profile: Profile) -> str:
+    """Second staging layer: null sentinels, value map and code case, over column ``ref``."""
+    spec = profile.fields.get(field)
+    expr = ref
+    nulls = _nulls(field, profile)
+    if nulls:
+        listed = ", ".join(literal(n) for n in nulls)
+        expr = f"CASE WHEN {ref} IN ({listed}) THEN NULL ELSE {ref} END"
+    if spec and spec.values:
+        cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in spec.values.items())
+        expr = f"CASE {ref} {cases} ELSE {expr} END"
+    if field in CODES:
+        expr = f"lower({expr})"
+    return expr
+
+
+def build_mapping(header: list[str], profile: Profile, kind_name: str | None = None) -> Mapping:
+    """Decide the file's kind and how every canonical field is produced.
+
+    The kind is the one named (``--kind`` or the profile's ``kind``), else the kind all of
+    whose required fields can be produced, preferring the one with most required fields.
+    """
+    index = _header_index(header)
+    kinds = export_kinds()
+    wanted = kind_name or profile.kind
+    if wanted and wanted not in kinds:
+        raise MappingError(f"unknown kind {wanted!r}; kinds: {', '.join(kinds)}")
+    candidates = [kinds[wanted]] if wanted else list(kinds.values())
+    best: Mapping | None = None
+    best_missing: list[str] = []
+    for kind in candidates:
+        found: dict[str, str] = {}
+        sources: dict[str, str] = {}
+        for field in kind.types:
+            sql, where = _source_expr(field, profile.fields.get(field), index, profile)
+            sources[field] = where
+            if sql is not None:
+                found[field] = sql
+        missing = sorted(kind.required - set(found))
+        if not missing and (best is None or len(kind.required) > len(best.kind.required)):
+            best = Mapping(kind, found, sources)
+        elif wanted:
+            best_missing = missing
+    if best is None:
+        if wanted:
+            raise MappingError(
+                f"required column(s) missing for {wanted}: {', '.join(best_missing)}"
+                f" (header: {', '.join(header)})"
+            )
+        raise MappingError(
+            f"header matches no export kind with profile {profile.name!r}: {', '.join(header)}"
+        )
+    return best
+
+
+def typed_sql(field: str, sql_type: str, text: str, profile: Profile) -> str:
+    """Cast the text of a field to its canonical type; NULL when it does not cast."""
+    spec = profile.fields.get(field)
+    own = spec.formats if spec else ()
+    if sql_type == "TIMESTAMP":
+        formats = own or profile.formats or DEFAULT_TIME_FORMATS
+        listed = ", ".join(literal(f) for f in formats)
+        return f"coalesce(TRY_CAST({text} AS TIMESTAMP), try_strptime({text}, [{listed}]))"
+    if sql_type == "DATE":
+        formats = own or DEFAULT_DATE_FORMATS
+        listed = ", ".join(literal(f) for f in formats)
+        return f"coalesce(TRY_CAST({text} AS DATE), try_strptime({text}, [{listed}])::DATE)"
+    if sql_type.startswith(("INTEGER", "DOUBLE", "DECIMAL", "BIGINT")):
+        return f"TRY_CAST(replace({text}, ',', '') AS {sql_type})"
+    if sql_type == "BOOLEAN":
+        return f"TRY_CAST(lower({text}) AS BOOLEAN)"
+    return text

@@ -1,0 +1,638 @@
+r"""Read one export file (CSV/TSV/TXT or XLSX) into an all-text table, strictly.
+
+The union's exports come from several systems: UTF-8 with or without BOM, GBK/GB18030 from
+older ones, any of four delimiters, Excel files with a title row above the header and a
+合计 row at the bottom. This module turns one such file into a :class:`RawTable` whose
+values are exactly the text in the file. It never guesses types (IDs keep their leading
+zeros; ``6.22E+18`` stays that text so the validator can reject it) and never repairs
+bytes: anything it cannot read faithfully is a :class:`ReadError` naming the file and,
+where known, the line.
+
+Text files are parsed by polars with every column as ``pl.String``. A UTF-8 file is parsed
+in place (polars rejects invalid UTF-8 itself; the title and header rows it skips are
+decoded here). Only when that fails, or for another encoding, is the whole file decoded in
+Python, in newline-aligned chunks: to find the line of a bad byte, or to transcode GB18030
+to a temporary UTF-8 file. The newline byte 0x0A is never part of a multi-byte character in
+UTF-8 or GB18030 (nor in GBK, Big5, Shift-JIS), so cutting after a newline never splits a
+character and a plain strict ``bytes.decode`` per chunk gives the bad byte's exact offset.
+
+Rules worth knowing:
+
+* Encoding detection: a UTF-8 BOM means ``utf-8-sig``; else a file that is valid UTF-8 is
+  ``utf-8``; else a valid GB18030 file is ``gb18030``; else :class:`ReadError`. One
+  refinement: a file whose text before its first invalid byte already holds several UTF-8
+  multi-byte characters is taken as UTF-8 with a corrupt byte (typically one GBK value
+  pasted into a UTF-8 file) and rejected at that line, because decoding it as GB18030
+  would "succeed" and silently turn all its Chinese into mojibake.
+* Delimiter: the one among ``,`` ``\t`` ``;`` ``|`` that splits the most of the first
+  rows into the same number (> 1) of fields; ties go to the larger field count, then to
+  that order.
+* Header: the first row that ``header_hint`` accepts, or without a hint the first row
+  with more than half as many non-empty cells as the fullest of the first 20 rows ("more
+  than" so that a title in A1 of a two-column sheet is not taken for the header). Rows
+  above it are title rows.
+* Rows: ``__row`` numbers records after the header (1 = first). Records with no value at
+  all (blank lines, ``,,,,`` lines, empty sheet rows) are dropped but keep their number,
+  so ``__row`` still points at the place in the file. A record with more fields than the
+  header is a :class:`ReadError`; one with fewer is padded with nulls.
+* Columns: an empty header cell gets the frame name ``__col<N>`` (1-based position); such
+  a column is dropped (from ``header`` too) when it is a trailing one with no values,
+  which is what spreadsheet exports pad rows with. Duplicate header names are a
+  :class:`ReadError`, since the mapping step could not tell them apart.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+ROW_COLUMN = "__row"
+DELIMITERS = (",", "\t", ";", "|")
+SUBTOTAL_WORDS = ("合计", "总计", "小计")
+
+_CHUNK_BYTES = 16 << 20
+_HEAD_BYTES = 1 << 20
+_SCAN_ROWS = 20
+_SUBTOTAL_COLUMNS = 3
+_UTF8_EVIDENCE_BYTES = 12  # multi-byte UTF-8 bytes before a bad byte that settle "UTF-8"
+_BOM = codecs.BOM_UTF8
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+_EXCEL_INT_LIMIT = 10**15  # Excel keeps 15 significant digits; beyond that they are gone
+
+
+class ReadError(Exception):
+    """A file cannot be read as an export; the message names the file (and line when known)."""
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One export file as text: the header, the rows, and how the file was read."""
+
+    path: Path
+    header: list[str]
+    frame: pl.DataFrame
+    encoding: str
+    delimiter: str | None
+    subtotal_rows: list[int]
+    title_rows: int
+
+
+HeaderHint = Callable[[list[str]], bool]
+
+
+def read_export(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    header_hint: HeaderHint | None = None,
+    sheet: str | int | None = None,
+) -> RawTable:
+    """Read one export file into a :class:`RawTable` of text, refusing anything doubtful.
+
+    Why this shape: mapping and validation must see exactly what the branch exported, so
+    that every rejected value can be shown to the person who fixes the source system. So
+    values are never typed, trimmed or re-decoded here, and a file that cannot be read
+    faithfully fails as a whole with a message naming the file and line.
+
+    ``encoding`` overrides detection (any ASCII-compatible codec, e.g. ``"gbk"``).
+    ``header_hint`` receives each of the first 20 rows as whitespace-stripped cells and
+    returns True for the header row. ``sheet`` picks an Excel sheet by name or 0-based
+    index (default: the first); it is ignored for text files. Excel files report encoding
+    ``"utf-8"`` and delimiter None.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            magic = fh.read(len(_OLE_MAGIC))
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot open: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise ReadError(f"{path} is empty")
+    if magic.startswith(_OLE_MAGIC):
+        raise ReadError(f"{path}: legacy .xls workbook; save it as .xlsx or CSV")
+    if magic.startswith(_ZIP_MAGIC) or path.suffix.lower() in _EXCEL_SUFFIXES:
+        return _read_xlsx(path, header_hint, sheet)
+    return _read_text(path, encoding, header_hint)
+
+
+# --------------------------------------------------------------------------- text files
+
+
+@dataclass(frozen=True)
+class _DecodeFailure:
+    """Where a strict decode stopped: enough to tell the user which line to fix."""
+
+    encoding: str
+    offset: int
+    line: int
+    bad: bytes
+    multibyte_before: int  # bytes beyond one per character decoded before the failure
+
+    def error(self, path: Path, note: str = "") -> ReadError:
+        shown = " ".join(f"0x{b:02X}" for b in self.bad)
+        return ReadError(
+            f"{path}: line {self.line}: bytes {shown} at byte offset {self.offset} "
+            f"are not valid {self.encoding}{note}"
+        )
+
+
+class _NotPlainUtf8(Exception):
+    """The quick UTF-8 read failed; the whole file must be checked to say why."""
+
+
+def _read_text(path: Path, encoding: str | None, header_hint: HeaderHint | None) -> RawTable:
+    """Parse a text export, validating or transcoding it to UTF-8 first when needed.
+
+    Most exports are UTF-8, and polars checks UTF-8 strictly itself, so those are first
+    parsed in place (the title and header rows polars skips are decoded here). Only when
+    that fails, or the file is in another encoding, is the whole file decoded in Python:
+    that finds the bad byte's line, or detects GB18030 and transcodes it.
+    """
+    if encoding is None or _codec_name(encoding) in ("utf-8", "utf-8-sig"):
+        with path.open("rb") as fh:
+            used = "utf-8-sig" if fh.read(len(_BOM)) == _BOM else "utf-8"
+        try:
+            return _text_table(path, path, used, header_hint, quick=True)
+        except _NotPlainUtf8:
+            pass
+    with tempfile.TemporaryDirectory(prefix="rccdash-read-") as tmp:
+        used, utf8_path = _to_utf8(path, encoding, Path(tmp) / "utf8.csv")
+        return _text_table(path, utf8_path, used, header_hint, quick=False)
+
+
+def _codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError as exc:
+        raise ValueError(f"unknown encoding {encoding!r}") from exc
+
+
+def _text_table(
+    path: Path, utf8_path: Path, used: str, header_hint: HeaderHint | None, *, quick: bool
+) -> RawTable:
+    """Find delimiter and header in the UTF-8 text, then parse the records with polars.
+
+    With ``quick`` the UTF-8 file has not been validated yet: any decoding or parsing
+    failure raises :class:`_NotPlainUtf8` so the caller can validate and explain.
+    """
+    try:
+        delimiter, rows = _read_head(utf8_path, path)
+    except UnicodeDecodeError as exc:
+        if quick:
+            raise _NotPlainUtf8 from exc
+        raise ReadError(f"{path}: not valid UTF-8 after decoding: {exc}") from exc
+    if not any(any(c.strip() for c in r) for r in rows):
+        raise ReadError(f"{path} is empty")
+    title_rows = _find_header(rows, header_hint, path)
+    header = _clean_header(rows[title_rows])
+    names = _frame_names(header, path)
+    try:
+        frame = _parse_csv(utf8_path, delimiter, title_rows + 1, names)
+    except pl.exceptions.PolarsError as exc:
+        if quick:
+            raise _NotPlainUtf8 from exc
+        raise _explain_parse_failure(
+            utf8_path, path, delimiter, title_rows + 1, len(names), exc
+        ) from exc
+    frame, header = _finish(frame, header, names)
+    return RawTable(
+        path=path,
+        header=header,
+        frame=frame,
+        encoding=used,
+        delimiter=delimiter,
+        subtotal_rows=_subtotal_rows(frame),
+        title_rows=title_rows,
+    )
+
+
+def _to_utf8(path: Path, encoding: str | None, scratch: Path) -> tuple[str, Path]:
+    """Return the encoding used and a UTF-8 file with the same text (the original if it is one)."""
+    with path.open("rb") as fh:
+        has_bom = fh.read(len(_BOM)) == _BOM
+    if encoding is not None:
+        return _given_encoding(path, encoding, has_bom, scratch)
+    if has_bom:
+        _raise_on(_scan(path, "utf-8"), path)
+        return "utf-8-sig", path
+    utf8_failure = _scan(path, "utf-8")
+    if utf8_failure is None:
+        return "utf-8", path
+    if utf8_failure.multibyte_before >= _UTF8_EVIDENCE_BYTES:
+        raise utf8_failure.error(path, " (the text before it is UTF-8)")
+    gb_failure = _transcode(path, "gb18030", scratch)
+    if gb_failure is None:
+        return "gb18030", scratch
+    further = max(utf8_failure, gb_failure, key=lambda f: f.offset)
+    raise further.error(path, " (the file is neither valid UTF-8 nor valid GB18030)")
+
+
+def _given_encoding(path: Path, encoding: str, has_bom: bool, scratch: Path) -> tuple[str, Path]:
+    """Honour a caller's encoding; UTF-8 files are read in place, others transcoded."""
+    name = _codec_name(encoding)
+    if name in ("utf-8", "utf-8-sig"):
+        _raise_on(_scan(path, "utf-8"), path)
+        return ("utf-8-sig" if has_bom else "utf-8"), path
+    probe = '\n\r\t,;|" az09'
+    try:
+        ascii_compatible = probe.encode(name) == probe.encode("ascii")
+    except UnicodeError:
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise ValueError(f"encoding {encoding!r} is not ASCII-compatible; not supported")
+    _raise_on(_transcode(path, name, scratch), path)
+    return name, scratch
+
+
+def _raise_on(failure: _DecodeFailure | None, path: Path) -> None:
+    if failure is not None:
+        raise failure.error(path)
+
+
+def _transcode(path: Path, encoding: str, target: Path) -> _DecodeFailure | None:
+    """Write ``path`` decoded as ``encoding`` to ``target`` as UTF-8; stop at a bad byte."""
+    with target.open("wb") as sink:
+        return _scan(path, encoding, sink.write)
+
+
+def _scan(
+    path: Path, encoding: str, sink: Callable[[bytes], object] | None = None
+) -> _DecodeFailure | None:
+    """Strictly decode the whole file in newline-aligned chunks; the first failure, if any.
+
+    Memory stays at a few chunks whatever the file size. With a ``sink`` the decoded text
+    is passed on as UTF-8 (that is the GB18030 transcoding).
+    """
+    lines = consumed = multibyte = 0
+    for piece in _newline_chunks(path):
+        try:
+            text = piece.decode(encoding)
+        except UnicodeDecodeError as exc:
+            good = piece[: exc.start]
+            return _DecodeFailure(
+                encoding=encoding,
+                offset=consumed + exc.start,
+                line=lines + good.count(b"\n") + 1,
+                bad=piece[exc.start : max(exc.end, exc.start + 1)][:4],
+                multibyte_before=multibyte + len(good) - len(good.decode(encoding)),
+            )
+        multibyte += len(piece) - len(text)
+        lines += piece.count(b"\n")
+        consumed += len(piece)
+        if sink is not None:
+            sink(text.encode("utf-8"))
+    return None
+
+
+def _newline_chunks(path: Path) -> Iterator[bytes]:
+    """Yield the file's bytes in pieces of about ``_CHUNK_BYTES``, each ending after a newline."""
+    carry = b""
+    with path.open("rb") as fh:
+        while block := fh.read(_CHUNK_BYTES):
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+            carry = data[cut:]
+            yield data[:cut] if cut < len(data) else data
+    if carry:
+        yield carry
+
+
+def _read_head(utf8_path: Path, path: Path) -> tuple[str, list[list[str]]]:
+    """Return the delimiter and the first ``_SCAN_ROWS`` records, reading more if needed."""
+    want = _HEAD_BYTES
+    while True:
+        text, whole = _head_text(utf8_path, want)
+        delimiter = _sniff_delimiter(text, whole)
+        try:
+            rows = _complete_records(text, whole, delimiter)
+        except csv.Error as exc:
+            raise ReadError(f"{path}: malformed CSV near the top: {exc}") from exc
+        if rows or whole:
+            return delimiter, rows
+        want *= 4
+
+
+def _head_text(utf8_path: Path, want: int) -> tuple[str, bool]:
+    """Return up to ``want`` bytes of the file, cut after a newline, and whether that is all."""
+    with utf8_path.open("rb") as fh:
+        data = fh.read(want)
+        whole = not fh.read(1)
+    if not whole:
+        data = data[: data.rfind(b"\n") + 1]
+    return data.decode("utf-8-sig"), whole
+
+
+def _records(text: str, delimiter: str) -> Iterator[list[str]]:
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+
+
+def _complete_records(text: str, whole: bool, delimiter: str) -> list[list[str]]:
+    """Return the first ``_SCAN_ROWS`` records that surely end within ``text``.
+
+    When ``text`` is only the head of the file its last record may be cut short (a quoted
+    field running past the cut), so it is left out unless more records follow it.
+    """
+    try:
+        rows = list(islice(_records(text, delimiter), _SCAN_ROWS + 1))
+    except csv.Error:
+        if whole:
+            raise
+        return []
+    if not whole and len(rows) <= _SCAN_ROWS:
+        rows = rows[:-1]
+    return rows[:_SCAN_ROWS]
+
+
+def _sniff_delimiter(text: str, whole: bool) -> str:
+    """Pick the delimiter that splits most of the first rows into one field count (> 1)."""
+
+    def score(delimiter: str) -> tuple[int, int]:
+        try:
+            rows = _complete_records(text, whole, delimiter)
+        except csv.Error:
+            return (0, 0)
+        counts = Counter(len(r) for r in rows if len(r) > 1)
+        if not counts:
+            return (0, 0)
+        width, support = max(counts.items(), key=lambda item: (item[1], item[0]))
+        return (support, width)
+
+    scores = {d: score(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (*scores[d], -DELIMITERS.index(d)))
+    return best if scores[best] > (0, 0) else DELIMITERS[0]
+
+
+def _parse_csv(utf8_path: Path, delimiter: str, skip: int, names: list[str]) -> pl.DataFrame:
+    """Parse the data records with polars: all String, no inference, strict UTF-8."""
+    return pl.read_csv(
+        utf8_path,
+        has_header=False,
+        separator=delimiter,
+        quote_char='"',
+        skip_rows=skip,
+        schema=dict.fromkeys(names, pl.String),
+        infer_schema=False,
+        null_values=[""],
+        encoding="utf8",
+        raise_if_empty=False,
+        truncate_ragged_lines=False,
+    )
+
+
+def _explain_parse_failure(
+    utf8_path: Path, path: Path, delimiter: str, skip: int, width: int, exc: Exception
+) -> ReadError:
+    """Re-read with the csv module to find the line polars choked on (slow, error path)."""
+    with utf8_path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', strict=True)
+        last_line = 0
+        try:
+            for index, record in enumerate(reader):
+                first_line, last_line = last_line + 1, reader.line_num
+                if index >= skip and len(record) > width:
+                    return ReadError(
+                        f"{path}: line {first_line}: {len(record)} fields, "
+                        f"but the header has {width}"
+                    )
+        except csv.Error as err:
+            return ReadError(
+                f"{path}: line {last_line + 1}: malformed CSV in the record starting here: {err}"
+            )
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ReadError(
+        f"{path}: cannot parse as {_delimiter_name(delimiter)} text ({detail}); "
+        "look for a '\"' inside an unquoted value"
+    )
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {"\t": "tab-separated", ",": "comma-separated"}.get(
+        delimiter, f"{delimiter!r}-separated"
+    )
+
+
+# --------------------------------------------------------------------------- header
+
+
+def _find_header(rows: Sequence[Sequence[str]], hint: HeaderHint | None, path: Path) -> int:
+    """Index of the header among the first rows; everything above it is title."""
+    cleaned = [[c.strip() for c in row] for row in rows[:_SCAN_ROWS]]
+    if hint is not None:
+        for index, cells in enumerate(cleaned):
+            if hint(cells):
+                return index
+        raise ReadError(f"{path}: none of the first {len(cleaned)} rows looks like the header")
+    filled = [sum(1 for c in cells if c) for cells in cleaned]
+    widest = max(filled, default=0)
+    if widest == 0:
+        raise ReadError(f"{path} is empty")
+    return next(i for i, n in enumerate(filled) if 2 * n > widest)
+
+
+def _clean_header(cells: Iterable[str | None]) -> list[str]:
+    """Header names without surrounding whitespace (full-width too) or a stray BOM."""
+    return [(c or "").lstrip("\ufeff").strip() for c in cells]
+
+
+def _frame_names(header: list[str], path: Path) -> list[str]:
+    """Name the frame columns: the header's names, or ``__col<N>`` for an empty cell."""
+    seen: dict[str, int] = {}
+    names = []
+    for position, name in enumerate(header, start=1):
+        if name == ROW_COLUMN:
+            raise ReadError(f"{path}: column {position} is named {ROW_COLUMN!r}, which is reserved")
+        if name in seen:
+            raise ReadError(
+                f"{path}: header name {name!r} appears twice (columns {seen[name]} and {position})"
+            )
+        if name:
+            seen[name] = position
+        names.append(name or f"__col{position}")
+    return names
+
+
+def _finish(
+    frame: pl.DataFrame, header: list[str], names: list[str]
+) -> tuple[pl.DataFrame, list[str]]:
+    """Add ``__row``; drop empty records and trailing unnamed columns without values."""
+    frame = frame.with_row_index(ROW_COLUMN, offset=1).with_columns(
+        pl.col(ROW_COLUMN).cast(pl.Int64)
+    )
+    keep = len(names)
+    while keep > 1 and not header[keep - 1] and frame[names[keep - 1]].null_count() == frame.height:
+        keep -= 1
+    if keep < len(names):
+        frame = frame.drop(names[keep:])
+        header, names = header[:keep], names[:keep]
+    if frame.height and names:
+        has_value = pl.any_horizontal(pl.col(names).is_not_null())
+        if frame.select((~has_value).any()).item():
+            frame = frame.filter(has_value)
+    return frame, header
+
+
+def _subtotal_rows(frame: pl.DataFrame) -> list[int]:
+    """``__row`` numbers of 合计/总计/小计 rows, judged from the first few columns.
+
+    A row counts when its first column starts with one of the words, or when one of the
+    first three columns is a short label ending in one (``合计``, ``本页合计``, ``网点小计:``);
+    whitespace inside the label (``合  计``) is ignored.
+    """
+    columns = [c for c in frame.columns if c != ROW_COLUMN][:_SUBTOTAL_COLUMNS]
+    if not columns or frame.height == 0:
+        return []
+    words = "|".join(SUBTOTAL_WORDS)
+
+    def label(column: str) -> pl.Expr:
+        return pl.col(column).str.replace_all(r"\s", "").str.strip_chars_end(":：")
+
+    # A cheap literal test first: the regexes then only see the few rows that mention 计.
+    mentions = pl.any_horizontal(pl.col(c).str.contains("计", literal=True) for c in columns)
+    candidates = frame.select(ROW_COLUMN, *columns).filter(mentions.fill_null(False))
+    conditions = [label(columns[0]).str.contains(f"^(?:{words})")]
+    conditions += [label(c).str.contains(f"^.{{0,6}}(?:{words})$") for c in columns]
+    hits = candidates.filter(pl.any_horizontal(conditions).fill_null(False))
+    return hits.get_column(ROW_COLUMN).to_list()
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _read_xlsx(path: Path, header_hint: HeaderHint | None, sheet: str | int | None) -> RawTable:
+    """Read one sheet with openpyxl (read-only, cached values), converting cells to text."""
+    import openpyxl  # imported here so that text exports read without it
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise ReadError(f"{path}: not a readable .xlsx workbook: {exc}") from exc
+    try:
+        worksheet = _pick_sheet(workbook, sheet, path)
+        worksheet.reset_dimensions()  # a wrong stored <dimension> would truncate rows
+        rows = ([_cell_text(v) for v in values] for values in worksheet.iter_rows(values_only=True))
+        head = list(islice(rows, _SCAN_ROWS))
+        if not any(any(c is not None for c in r) for r in head):
+            raise ReadError(f"{path}: sheet {worksheet.title!r} is empty")
+        text_head = [[c or "" for c in r] for r in head]
+        title_rows = _find_header(text_head, header_hint, path)
+        header = _clean_header(text_head[title_rows])
+        while header and not header[-1]:
+            header.pop()
+        names = _frame_names(header, path)
+        data = _xlsx_columns([*head[title_rows + 1 :], *rows], len(names), path, title_rows + 2)
+    finally:
+        workbook.close()
+    frame = pl.DataFrame(
+        dict(zip(names, data, strict=True)), schema=dict.fromkeys(names, pl.String)
+    )
+    frame, header = _finish(frame, header, names)
+    return RawTable(
+        path=path,
+        header=header,
+        frame=frame,
+        encoding="utf-8",
+        delimiter=None,
+        subtotal_rows=_subtotal_rows(frame),
+        title_rows=title_rows,
+    )
+
+
+def _pick_sheet(workbook: Any, sheet: str | int | None, path: Path) -> Any:
+    sheets = workbook.worksheets
+    names = [ws.title for ws in sheets]
+    if isinstance(sheet, str):
+        if sheet not in names:
+            raise ReadError(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
+        return sheets[names.index(sheet)]
+    index = 0 if sheet is None else sheet
+    if not 0 <= index < len(sheets):
+        raise ReadError(f"{path}: no sheet number {index} (it has {len(sheets)})")
+    return sheets[index]
+
+
+def _xlsx_columns(
+    rows: Iterable[list[str | None]], width: int, path: Path, first_row: int
+) -> list[list[str | None]]:
+    """Column lists of the data rows, each padded to ``width``; data beyond it is an error."""
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    for excel_row, cells in enumerate(rows, start=first_row):
+        extra = [i for i, c in enumerate(cells[width:], start=width + 1) if c is not None]
+        if extra:
+            raise ReadError(
+                f"{path}: row {excel_row}: value in column {extra[0]}, "
+                f"but the header has {width} columns"
+            )
+        for index in range(width):
+            columns[index].append(cells[index] if index < len(cells) else None)
+    return columns
+
+
+def _cell_text(value: object) -> str | None:
+    """Render a cell as the text Excel shows for it in General / date formats."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value) if abs(value) < _EXCEL_INT_LIMIT else _number_text(float(value))
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, datetime):
+        value = _round_second(value)
+        if value.time() == time(0):
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        moment = _round_second(datetime.combine(date(2000, 1, 1), value))
+        return moment.strftime("%H:%M:%S")
+    if isinstance(value, timedelta):
+        seconds = round(value.total_seconds())
+        sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+        return f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return str(value)
+
+
+def _number_text(value: float) -> str:
+    """Excel's General display: whole numbers plain, 15 significant digits, ``6.22E+18``.
+
+    Numbers of 10^15 and more have already lost digits in Excel, so they come out in
+    scientific form and an ID among them is rejected downstream instead of stored wrong.
+    """
+    if not math.isfinite(value):
+        return str(value)
+    if value.is_integer() and abs(value) < _EXCEL_INT_LIMIT:
+        return str(int(value))
+    text = format(value, ".15g")
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa}E{int(exponent):+03d}"
+    return text
+
+
+def _round_second(moment: datetime) -> datetime:
+    """Excel stores times as fractions of a day; undo the float noise (09:59:59.9999)."""
+    if moment.microsecond >= 500_000:
+        moment += timedelta(seconds=1)
+    return moment.replace(microsecond=0)

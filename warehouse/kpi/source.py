@@ -1,0 +1,114 @@
+"""Turn whatever connection the caller has into the relations the KPIs read.
+
+Callers hold a plain DuckDB connection (dashboard, notebooks) or an ibis backend (a later
+PySpark deployment). Either way a KPI asks this module for the event, roster or complaint
+relation and gets a fresh mart when one exists, the base-table definition otherwise.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import polars as pl
+from ibis.backends import BaseBackend
+
+from warehouse import marts
+from warehouse.kpi import relations
+
+Connection = duckdb.DuckDBPyConnection | BaseBackend
+
+
+class StaleMartError(RuntimeError):
+    """``use_marts=True`` was asked for but a mart is missing or older than the data."""
+
+
+def backend_of(con: Any) -> BaseBackend:
+    """An ibis backend for ``con`` (a DuckDB connection is wrapped, not copied)."""
+    if isinstance(con, BaseBackend):
+        return con
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        return ibis.duckdb.from_connection(con)
+    raise TypeError(f"expected a DuckDB connection or an ibis backend, got {type(con).__name__}")
+
+
+def _raw_duckdb(backend: BaseBackend) -> duckdb.DuckDBPyConnection | None:
+    """The DuckDB connection under an ibis DuckDB backend, else None."""
+    if backend.name == "duckdb":
+        raw = getattr(backend, "con", None)
+        if isinstance(raw, duckdb.DuckDBPyConnection):
+            return raw
+    return None
+
+
+@dataclass(frozen=True)
+class Source:
+    """The relations of one warehouse connection, from marts when they are fresh."""
+
+    backend: BaseBackend
+    fresh: frozenset[str]
+
+    @classmethod
+    def of(cls, con: Connection, use_marts: bool | None = None) -> Source:
+        """Resolve ``con`` and decide which marts to read.
+
+        ``use_marts``: None uses the marts that are fresh and the base tables otherwise
+        (with a warning for a stale mart); False always reads the base tables; True insists
+        on fresh marts and raises :class:`StaleMartError` without them.
+        """
+        backend = backend_of(con)
+        if use_marts is False:
+            return cls(backend, frozenset())
+        raw = _raw_duckdb(backend)
+        state = marts.status(raw) if raw is not None else {}
+        fresh = frozenset(name for name, ok in state.items() if ok)
+        stale = set(state) - fresh
+        if stale and use_marts is None:
+            warnings.warn(
+                f"marts {sorted(stale)} are older than the data; reading base tables"
+                " (run warehouse.marts.refresh after loading)",
+                stacklevel=3,
+            )
+        missing = set(marts.MARTS) - fresh
+        if use_marts and missing:
+            raise StaleMartError(f"marts {sorted(missing)} are missing or stale")
+        return cls(backend, fresh)
+
+    def events(self) -> ir.Table:
+        """The event relation (see :mod:`warehouse.kpi.relations`)."""
+        if marts.MART_EVENT in self.fresh:
+            return self.backend.table(marts.MART_EVENT)
+        return relations.base_events(self.backend)
+
+    def measures(self, *, per_staff: bool = False) -> ir.Table:
+        """The relation to sum additive measures over: cells when they suffice.
+
+        ``per_staff`` (grouping by staff or filtering by position) needs the events; the
+        sums are the same either way.
+        """
+        if not per_staff and marts.MART_CELL in self.fresh:
+            return self.backend.table(marts.MART_CELL)
+        return self.events()
+
+    def roster(self) -> ir.Table:
+        """The roster relation, one row per segment and clock hour."""
+        if marts.MART_ROSTER in self.fresh:
+            return self.backend.table(marts.MART_ROSTER)
+        return relations.base_roster(self.backend)
+
+    def complaints(self) -> ir.Table:
+        """The complaint relation (small: always computed from fact_complaint)."""
+        return relations.base_complaints(self.backend)
+
+    def outlets(self) -> ir.Table:
+        """Outlets with township and type, to list outlets that have no rows."""
+        return relations.base_outlets(self.backend)
+
+    def run(self, expr: ir.Table) -> pl.DataFrame:
+        """Execute an expression on the backend and return a polars DataFrame."""
+        return expr.to_polars()
+
