@@ -181,7 +181,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, item: _Planned, profile: Profile, 
     began = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     outcome, mapping = item.outcome, item.mapping
     stage(con, item.raw, mapping, profile)
-    fates = decide(con, mapping, file_name=outcome.path.name)
+    fates = decide(con, mapping, profile, file_name=outcome.path.name)
     _fill(outcome, fates)
     limit = float(settings()["max_bad_share"])
     considered = fates.read - fates.dropped

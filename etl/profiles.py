@@ -21,7 +21,10 @@ from warehouse.settings import CONFIG_DIR
 
 PROFILE_DIR = CONFIG_DIR / "profiles"
 FIELD_KEYS = {"aliases", "values", "null_values", "formats", "date", "time", "constant", "sql"}
-PROFILE_KEYS = {"name", "description", "kind", "extends", "null_values", "formats", "fields", "drop_rows"}
+PROFILE_KEYS = {
+    "name", "description", "kind", "extends", "null_values", "formats", "fields", "drop_rows",
+    "skip_rules",
+}
 
 
 class ProfileError(ValueError):
@@ -61,6 +64,7 @@ class Profile:
     formats: tuple[str, ...]
     fields: dict[str, FieldSpec]
     drop_rows: tuple[DropRule, ...]
+    skip_rules: frozenset[str]  # reference checks that cannot apply to this source
     source: Path
 
 
@@ -168,5 +172,6 @@ def load_profile(name_or_path: str = "default") -> Profile:
         formats=_as_tuple(data.get("formats"), f"{where}: formats") or formats,
         fields=fields,
         drop_rows=drops,
+        skip_rules=frozenset(_as_tuple(data.get("skip_rules"), f"{where}: skip_rules")),
         source=path,
     )

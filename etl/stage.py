@@ -97,11 +97,15 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping, profi
 
 
 def decide(
-    con: duckdb.DuckDBPyConnection, mapping: Mapping, *, file_name: str
+    con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile, *, file_name: str
 ) -> Fates:
     """Validate ``stg`` and give every row its fate in temp table ``fate`` (__row, fate, rules)."""
     kind = mapping.kind
-    checks: list[Check] = row_checks(kind, period=file_period(file_name)) + reference_checks(kind)
+    checks: list[Check] = [
+        check
+        for check in row_checks(kind, period=file_period(file_name)) + reference_checks(kind)
+        if check.name not in profile.skip_rules
+    ]
     key = list(suite(kind.name).get("key", []))
     fields = list(kind.types)
     con.execute("DROP TABLE IF EXISTS checked")

@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 import duckdb
 import ibis
+from ibis.backends.sql.datatypes import DuckDBType
 
 from warehouse.kpi.relations import base_events, base_roster, cells
 
@@ -97,6 +98,20 @@ def refresh(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return written
 
 
+def _typed(expr: ibis.Table, select_sql: str) -> str:
+    """Wrap a compiled query so every column gets exactly the type ibis gave it.
+
+    ibis leaves out casts it considers no-ops, but DuckDB sums integers into 128-bit
+    integers; pinning the declared types keeps the marts narrow and their reads typed
+    the same as the base relations.
+    """
+    columns = ", ".join(
+        f'CAST("{col}" AS {DuckDBType.to_string(dtype)}) AS "{col}"'
+        for col, dtype in expr.schema().items()
+    )
+    return f"SELECT {columns} FROM ({select_sql}) AS src"
+
+
 def _begin(con: duckdb.DuckDBPyConnection) -> bool:
     """Open a transaction unless the caller already has one; True when we opened it."""
     try:
@@ -121,9 +136,10 @@ def _rebuild(
     )
     for name, build in relations.items():
         source, order = MARTS[name]
-        select_sql = ibis.to_sql(build().order_by(list(order)), dialect="duckdb")
+        expr = build()
+        select_sql = ibis.to_sql(expr.order_by(list(order)), dialect="duckdb")
         source_rows = int(_scalar(con, f"SELECT count(*) FROM {source}") or 0)
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS {_typed(expr, select_sql)}")
         written[name] = int(_scalar(con, f"SELECT count(*) FROM {name}") or 0)
         con.execute(
             f"INSERT OR REPLACE INTO {MART_META} VALUES (?, ?, ?, ?, ?)",
