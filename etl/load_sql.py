@@ -45,7 +45,10 @@ INSERT_SQL: dict[str, list[str]] = {
         "INSERT INTO fact_transaction SELECT txn_id, outlet_code,"
         " coalesce(ticket_at, started_at)::DATE, channel, business_type, staff_id, window_no,"
         " amount, customer_segment, ticket_at, called_at, started_at, completed_at,"
-        " coalesce(ticket_at, started_at), status, satisfaction, reversal_of, false,"
+        " coalesce(ticket_at, started_at), status, satisfaction, reversal_of,"
+        # Reversed by a reversal in this file or one loaded before (either may come first).
+        " txn_id IN (SELECT reversal_of FROM src WHERE reversal_of IS NOT NULL"
+        " UNION ALL SELECT reversal_of FROM fact_transaction WHERE reversal_of IS NOT NULL),"
         " date_diff('second', ticket_at, started_at), date_diff('second', started_at, completed_at),"
         " $load_id FROM src"
     ],
@@ -68,6 +71,8 @@ def move_rows(con: duckdb.DuckDBPyConnection, kind: str, load_id: int, raw: RawT
         apply_holidays(con, "src")
     for statement in INSERT_SQL.get(kind, []):
         con.execute(statement.replace("$load_id", str(load_id)))
+    if kind == "transactions":
+        _link_earlier_originals(con)
     con.register("raw_in", raw.frame)
     try:
         record = ", ".join(f"{quote(c)} := r.{quote(c)}" for c in raw.frame.columns if c != "__row")
@@ -80,13 +85,25 @@ def move_rows(con: duckdb.DuckDBPyConnection, kind: str, load_id: int, raw: RawT
         con.unregister("raw_in")
 
 
+def _link_earlier_originals(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark originals loaded by an earlier file that this file's reversals point at.
+
+    Checked first on the file alone, so the usual case (no such reversal) costs no scan of
+    the whole fact table.
+    """
+    pending = con.execute(
+        "SELECT count(*) FROM src WHERE reversal_of IS NOT NULL"
+        " AND reversal_of NOT IN (SELECT txn_id FROM src)"
+    ).fetchall()[0][0]
+    if pending:
+        con.execute(
+            "UPDATE fact_transaction SET is_reversed = true WHERE NOT is_reversed AND txn_id IN"
+            " (SELECT reversal_of FROM src WHERE reversal_of IS NOT NULL)"
+        )
+
+
 def finish_run(con: duckdb.DuckDBPyConnection) -> None:
-    """Derived state after all files of a run: reversal links, calendar, marts."""
-    # A reversal may arrive in a later file than its original: link on every run.
-    con.execute(
-        "UPDATE fact_transaction SET is_reversed = true WHERE NOT is_reversed AND txn_id IN"
-        " (SELECT reversal_of FROM fact_transaction WHERE reversal_of IS NOT NULL)"
-    )
+    """Derived state after all files of a run: the calendar span and the marts."""
     ensure_covers(con, "fact_transaction", "business_date")
     try:
         from warehouse import marts

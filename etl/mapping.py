@@ -73,28 +73,26 @@ def _source(field: str, spec: FieldSpec | None, index: dict[str, str]) -> str | 
     return None
 
 
-def _fold(expr: str, field: str) -> str:
-    """Trim; full-width characters were already folded by :func:`fold_full_width`."""
-    del field
-    return f"trim({expr})"
+def normalise_raw(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
+    """Trim the raw columns the mapping reads, and fold full-width ASCII in non-free text.
 
-
-def fold_full_width(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
-    """Fold full-width ASCII to ASCII in the raw columns feeding non-free-text fields.
-
-    Done in polars, and only on columns that hold a full-width character at all, because a
-    per-value ``translate`` in SQL costs more than the rest of staging together.
+    Done in polars, and only on the columns that need it (found in one pass), because
+    per-value ``trim``/``translate`` in SQL cost more than all the rest of staging.
     """
-    columns = {
-        column
-        for field, column in mapping.sources.items()
-        if field not in FREE_TEXT and column in frame.columns
-    }
-    present = frame.select(pl.col(c).str.contains(_FULL_PATTERN).any() for c in sorted(columns))
-    hit = [c for c, any_hit in present.row(0, named=True).items() if any_hit] if columns else []
-    if not hit:
+    used = {c for c in mapping.sources.values() if c in frame.columns}
+    if not used:
         return frame
-    return frame.with_columns(pl.col(c).str.replace_many(list(_FULL), list(_HALF)) for c in hit)
+    folded = {c for f, c in mapping.sources.items() if f not in FREE_TEXT and c in used}
+    pattern = r"^\s|\s$|" + _FULL_PATTERN
+    flags = frame.select(pl.col(c).str.contains(pattern).any() for c in sorted(used)).row(0, named=True)
+    fixes = []
+    for column, needs in flags.items():
+        if needs:
+            expr = pl.col(column)
+            if column in folded:
+                expr = expr.str.replace_many(list(_FULL), list(_HALF))
+            fixes.append(expr.str.strip_chars())
+    return frame.with_columns(fixes) if fixes else frame
 
 
 def _nulls(field: str, profile: Profile) -> tuple[str, ...]:
@@ -117,17 +115,17 @@ def _source_expr(field: str, spec: FieldSpec | None, index: dict[str, str], prof
         date_col, time_col = index.get(normalise_header(spec.date)), index.get(normalise_header(spec.time))
         if date_col is None or time_col is None:
             return None, f"date {spec.date!r} + time {spec.time!r} (column missing)"
-        time_sql = _fold(quote(time_col), field)
+        time_sql = quote(time_col)
         listed = ", ".join(literal(n) for n in _nulls(field, profile)) or "NULL"
         return (
             f"CASE WHEN {time_sql} IN ({listed}) THEN NULL"
-            f" ELSE {_fold(quote(date_col), field)} || ' ' || {time_sql} END",
+            f" ELSE {quote(date_col)} || ' ' || {time_sql} END",
             f"{date_col} + {time_col}",
         )
     column = _source(field, spec, index)
     if column is None:
         return None, "no column"
-    return _fold(quote(column), field), column
+    return quote(column), column
 
 
 def text_sql(field: str, ref: str, profile: Profile) -> str:

@@ -28,6 +28,9 @@ from etl.stage import Fates, decide, stage
 from warehouse.settings import PROJECT_ROOT
 
 SUPPORTED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
+# Files are read once to learn their kind (reference data loads first); a file bigger
+# than this is read again when its turn comes rather than held in memory meanwhile.
+KEEP_ROWS_WHILE_PLANNING = 200_000
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class _Planned:
     """A file read and mapped, waiting for its turn in load order."""
 
     outcome: FileOutcome
-    raw: RawTable
+    raw: RawTable | None  # None for a big file: read again at its turn, to bound memory
     mapping: Mapping
     digest: str
     encoding: str
@@ -134,6 +137,8 @@ def load_paths(
     """
     options = options or LoadOptions()
     profile = load_profile(options.profile)
+    if options.report:
+        _import_gx_in_background()
     files = expand(paths)
     seen = loaded_digests(db_path)
     outcomes: list[FileOutcome] = []
@@ -152,6 +157,10 @@ def load_paths(
         else:
             planned.append(result)
     planned.sort(key=lambda p: (p.mapping.kind.order, p.outcome.path.name))
+    if len(planned) > 1:
+        for item in planned:
+            if item.raw is not None and item.raw.frame.height > KEEP_ROWS_WHILE_PLANNING:
+                item.raw = None
     if not planned:
         return outcomes
     try:
@@ -180,8 +189,10 @@ def _load_one(con: duckdb.DuckDBPyConnection, item: _Planned, profile: Profile, 
     started = time.perf_counter()
     began = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     outcome, mapping = item.outcome, item.mapping
-    stage(con, item.raw, mapping, profile)
-    fates = decide(con, mapping, profile, file_name=outcome.path.name)
+    raw = item.raw or read_export(outcome.path, encoding=options.encoding)
+    item.raw = None
+    stage(con, raw, mapping, profile, file_name=outcome.path.name)
+    fates = decide(con, mapping, profile)
     _fill(outcome, fates)
     limit = float(settings()["max_bad_share"])
     considered = fates.read - fates.dropped
@@ -194,8 +205,9 @@ def _load_one(con: duckdb.DuckDBPyConnection, item: _Planned, profile: Profile, 
         )
         outcome.seconds = time.perf_counter() - started
         return
-    load_id = int(con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM etl_load").fetchone()[0])
-    move_rows(con, mapping.kind.name, load_id, item.raw)
+    load_id = int(con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM etl_load").fetchall()[0][0])
+    move_rows(con, mapping.kind.name, load_id, raw)
+    del raw
     if options.report:
         from etl.gx_report import write_report
 
@@ -211,6 +223,16 @@ def _load_one(con: duckdb.DuckDBPyConnection, item: _Planned, profile: Profile, 
             item.encoding, str(outcome.report) if outcome.report else None,
         ],
     )
+
+
+def _import_gx_in_background() -> None:
+    """Start importing Great Expectations (seconds of work) while files are read."""
+    import threading
+
+    def _import() -> None:
+        import great_expectations  # noqa: F401
+
+    threading.Thread(target=_import, name="gx-import", daemon=True).start()
 
 
 def _reports_dir() -> Path:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import duckdb
 
-from etl.mapping import Mapping, fold_full_width, literal, quote, text_sql, typed_sql
+from etl.mapping import Mapping, normalise_raw, literal, quote, text_sql, typed_sql
 from etl.profiles import Profile
 from etl.read import RawTable
-from etl.rules import Check, failures_sql, reference_checks, row_checks, suite
+from etl.rules import failures_sql, reference_checks, row_checks, suite
 
 # Where each kind lands, and the warehouse column holding each canonical field.
 TARGETS: dict[str, tuple[str, dict[str, str]]] = {
@@ -32,8 +32,8 @@ TARGETS: dict[str, tuple[str, dict[str, str]]] = {
 UPDATABLE = {"outlets", "business_types", "kpi_targets", "staff", "holidays"}
 # Defaults the warehouse applies, set at staging so identical rows compare identical.
 DEFAULTS = {
-    "staff": ["UPDATE stg SET status = 'active' WHERE status IS NULL"],
-    "complaints": ["UPDATE stg SET is_complex = severity <> 'minor' WHERE is_complex IS NULL"],
+    "staff": "coalesce(status, 'active') AS status",
+    "complaints": "coalesce(is_complex, severity <> 'minor') AS is_complex",
 }
 PERIOD_IN_NAME = re.compile(r"(\d{4})-(\d{2})(?!\d)")
 
@@ -62,13 +62,16 @@ def file_period(name: str) -> tuple[str, str] | None:
     return f"{year:04d}-{month:02d}-01", f"{nxt[0]:04d}-{nxt[1]:02d}-01"
 
 
-def stage(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping, profile: Profile) -> None:
-    """Create temp table ``stg``: one row per data row with canonical typed columns.
+def stage(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping, profile: Profile, *, file_name: str
+) -> None:
+    """Create temp table ``stg``: one row per data row, canonical typed columns, row checks.
 
-    ``__drop`` names the rule that drops the row (NULL when kept); ``<field>__txt`` keeps
-    the text of every non-text field so a value that does not cast can be reported.
+    One pass over the raw rows in four layers (source expression, text, type, defaults):
+    ``__drop`` names the rule dropping the row, ``__fail`` lists the row-level rules it
+    fails (a value present but not castable is one), ``__h`` hashes its canonical content.
     """
-    con.register("raw_in", fold_full_width(raw.frame, mapping))
+    con.register("raw_in", normalise_raw(raw.frame, mapping))
     drops = [f"WHEN __row IN ({', '.join(map(str, raw.subtotal_rows))}) THEN 'subtotal_row'"] if raw.subtotal_rows else []
     drops += [f"WHEN coalesce(({rule.when}), false) THEN {literal(rule.name)}" for rule in profile.drop_rows]
     drop_sql = f"CASE {' '.join(drops)} END" if drops else "NULL::VARCHAR"
@@ -77,103 +80,93 @@ def stage(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping, profi
         f"{mapping.source_sql.get(f, 'NULL::VARCHAR')} AS {quote(f + '__src')}" for f in fields
     )
     text = ", ".join(f"{text_sql(f, quote(f + '__src'), profile)} AS {quote(f + '__txt')}" for f in fields)
-    typed = ["__row", "__drop"]
-    for f, sql_type in fields.items():
-        typed.append(f"{typed_sql(f, sql_type, quote(f + '__txt'), profile)} AS {quote(f)}")
-        if sql_type != "VARCHAR":
-            typed.append(quote(f + "__txt"))
+    typed = [f"{typed_sql(f, t, quote(f + '__txt'), profile)} AS {quote(f)}" for f, t in fields.items()]
+    typed += [quote(f + "__txt") for f, t in fields.items() if t != "VARCHAR"]
+    defaults = DEFAULTS.get(mapping.kind.name)
+    replace = f" REPLACE ({defaults})" if defaults else ""
+    checks = [
+        c for c in row_checks(mapping.kind, period=file_period(file_name)) if c.name not in profile.skip_rules
+    ]
+    final = ", ".join(quote(f) for f in fields)
     con.execute("DROP TABLE IF EXISTS stg")
     try:
         con.execute(
             f"""CREATE TEMP TABLE stg AS
                 WITH a AS (SELECT __row, {drop_sql} AS __drop, {source} FROM raw_in),
-                     b AS (SELECT __row, __drop, {text} FROM a)
-                SELECT {', '.join(typed)} FROM b"""
+                     b AS (SELECT __row, __drop, {text} FROM a),
+                     c AS (SELECT __row, __drop, {', '.join(typed)} FROM b),
+                     d AS (SELECT *{replace} FROM c)
+                SELECT __row, __drop, {final}, {failures_sql(checks)} AS __fail, hash({final}) AS __h
+                FROM d"""
         )
     finally:
         con.unregister("raw_in")
-    for statement in DEFAULTS.get(mapping.kind.name, []):
-        con.execute(statement)
 
 
-def decide(
-    con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile, *, file_name: str
-) -> Fates:
-    """Validate ``stg`` and give every row its fate in temp table ``fate`` (__row, fate, rules)."""
+def decide(con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile) -> Fates:
+    """Give every staged row its fate, in temp table ``fate`` (__row, fate, rules).
+
+    Adds the cross-table checks to the row checks, then settles duplicates and conflicts by
+    key, within the file and against the warehouse, in one statement.
+    """
     kind = mapping.kind
-    checks: list[Check] = [
-        check
-        for check in row_checks(kind, period=file_period(file_name)) + reference_checks(kind)
-        if check.name not in profile.skip_rules
-    ]
+    refs = [c for c in reference_checks(kind) if c.name not in profile.skip_rules]
     key = list(suite(kind.name).get("key", []))
-    fields = list(kind.types)
-    con.execute("DROP TABLE IF EXISTS checked")
+    keys = ", ".join(quote(k) for k in key)
+    if refs:
+        failing = " UNION ALL ".join(f"SELECT __row, {literal(c.name)} AS rule FROM ({c.fails})" for c in refs)
+        con.execute(
+            f"""UPDATE stg SET __fail = list_concat(stg.__fail, bad.rules)
+                FROM (SELECT __row, list(rule ORDER BY rule) AS rules FROM ({failing}) GROUP BY __row) AS bad
+                WHERE stg.__row = bad.__row"""
+        )
+    if not key:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE fate AS SELECT __row,
+                   CASE WHEN __drop IS NOT NULL THEN 'dropped'
+                        WHEN len(__fail) > 0 THEN 'quarantined' ELSE 'load' END AS fate,
+                   CASE WHEN __drop IS NOT NULL THEN [__drop] ELSE __fail END AS rules
+               FROM stg"""
+        )
+        return _count(con)
+    table, renamed = TARGETS.get(kind.name, (None, {}))
+    if table:
+        target_keys = ", ".join(f"{quote(renamed.get(k, k))} AS {quote(k)}" for k in key)
+        target_hash = ", ".join(quote(renamed.get(f, f)) for f in kind.types)
+        match = " AND ".join(f"{quote(renamed.get(k, k))} IN (SELECT {quote(k)} FROM stg)" for k in key[:1])
+        existing = f"SELECT {target_keys}, hash({target_hash}) AS __old FROM {table} WHERE {match}"
+    else:
+        existing = f"SELECT {', '.join(f'NULL::VARCHAR AS {quote(k)}' for k in key)}, NULL::UBIGINT AS __old WHERE false"
+    conflict_loaded = "'conflicts_with_loaded'" if kind.name not in UPDATABLE else "NULL"
     con.execute(
-        f"""CREATE TEMP TABLE checked AS
-            SELECT s.*, {failures_sql(checks)} AS __fail,
-                   hash({', '.join(quote(f) for f in fields)}) AS __h
-            FROM stg s WHERE __drop IS NULL"""
-    )
-    con.execute("DROP TABLE IF EXISTS fate")
-    con.execute(
-        "CREATE TEMP TABLE fate (__row BIGINT, fate VARCHAR, rules VARCHAR[])"
-    )
-    con.execute("INSERT INTO fate SELECT __row, 'dropped', [__drop] FROM stg WHERE __drop IS NOT NULL")
-    con.execute("INSERT INTO fate SELECT __row, 'quarantined', __fail FROM checked WHERE len(__fail) > 0")
-    if key:
-        _key_fates(con, kind.name, key, fields)
-    con.execute(
-        "INSERT INTO fate SELECT __row, 'load', [] FROM checked"
-        " WHERE len(__fail) = 0 AND __row NOT IN (SELECT __row FROM fate)"
+        f"""CREATE OR REPLACE TEMP TABLE fate AS
+            WITH valid AS (SELECT __row, {keys}, __h FROM stg WHERE __drop IS NULL AND len(__fail) = 0),
+            repeated AS (
+                SELECT {keys}, count(DISTINCT __h) AS versions, min(__row) AS first_row
+                FROM valid GROUP BY ALL HAVING count(*) > 1),
+            existing AS ({existing}),
+            judged AS (
+                SELECT v.__row,
+                       CASE WHEN r.versions > 1 THEN 'conflicting_rows_same_key'
+                            WHEN e.__old IS NOT NULL AND e.__old <> v.__h THEN {conflict_loaded}
+                       END AS conflict,
+                       coalesce(e.__old = v.__h, false) OR coalesce(v.__row > r.first_row, false) AS duplicate
+                FROM valid v LEFT JOIN repeated r USING ({keys}) LEFT JOIN existing e USING ({keys}))
+            SELECT s.__row,
+                   CASE WHEN s.__drop IS NOT NULL THEN 'dropped'
+                        WHEN len(s.__fail) > 0 OR j.conflict IS NOT NULL THEN 'quarantined'
+                        WHEN j.duplicate THEN 'duplicate' ELSE 'load' END AS fate,
+                   CASE WHEN s.__drop IS NOT NULL THEN [s.__drop]
+                        WHEN j.conflict IS NOT NULL THEN [j.conflict] ELSE s.__fail END AS rules
+            FROM stg s LEFT JOIN judged j USING (__row)"""
     )
     return _count(con)
-
-
-def _key_fates(con: duckdb.DuckDBPyConnection, kind: str, key: list[str], fields: list[str]) -> None:
-    """Duplicates and conflicts by key, within the file and against the warehouse."""
-    keys = ", ".join(quote(k) for k in key)
-    ok = "len(__fail) = 0"
-    ok_c = "len(c.__fail) = 0"
-    # Within the file: same key, different content -> every such row is a conflict.
-    con.execute(
-        f"""INSERT INTO fate SELECT c.__row, 'quarantined', ['conflicting_rows_same_key']
-            FROM checked c JOIN (SELECT {keys} FROM checked WHERE {ok} GROUP BY ALL
-                                 HAVING count(DISTINCT __h) > 1) g USING ({keys})
-            WHERE {ok_c}"""
-    )
-    # Same key, same content, later in the file -> duplicate of the first.
-    con.execute(
-        f"""INSERT INTO fate SELECT __row, 'duplicate', [] FROM (
-                SELECT __row, row_number() OVER (PARTITION BY {keys} ORDER BY __row) AS n
-                FROM checked WHERE {ok} AND __row NOT IN (SELECT __row FROM fate)) WHERE n > 1"""
-    )
-    if kind not in TARGETS:
-        return
-    table, renamed = TARGETS[kind]
-    target_cols = [quote(renamed.get(f, f)) for f in fields]
-    target_keys = ", ".join(f"{quote(renamed.get(k, k))} AS {quote(k)}" for k in key)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE existing AS
-            SELECT {target_keys}, hash({', '.join(target_cols)}) AS __h FROM {table}"""
-    )
-    con.execute(
-        f"""INSERT INTO fate SELECT c.__row, 'duplicate', [] FROM checked c
-            JOIN existing e USING ({keys}) WHERE {ok_c} AND c.__h = e.__h
-            AND c.__row NOT IN (SELECT __row FROM fate)"""
-    )
-    if kind not in UPDATABLE:
-        con.execute(
-            f"""INSERT INTO fate SELECT c.__row, 'quarantined', ['conflicts_with_loaded'] FROM checked c
-                JOIN existing e USING ({keys}) WHERE {ok_c} AND c.__h <> e.__h
-                AND c.__row NOT IN (SELECT __row FROM fate)"""
-        )
 
 
 def _count(con: duckdb.DuckDBPyConnection) -> Fates:
     """Tally the fates and the rules behind them."""
     counts = dict(con.execute("SELECT fate, count(*) FROM fate GROUP BY 1").fetchall())
-    read = int(con.execute("SELECT count(*) FROM stg").fetchone()[0])
+    read = int(con.execute("SELECT count(*) FROM stg").fetchall()[0][0])
     rules = dict(
         con.execute(
             "SELECT r, count(*) FROM (SELECT unnest(rules) AS r FROM fate) GROUP BY 1 ORDER BY 2 DESC"

@@ -26,14 +26,14 @@ def ensure_years(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int
 
 def ensure_covers(con: duckdb.DuckDBPyConnection, table: str, column: str) -> None:
     """Extend ``dim_date`` to the full years spanned by ``table.column``."""
-    span = con.execute(f"SELECT year(min({column})), year(max({column})) FROM {table}").fetchone()
+    span = con.execute(f"SELECT year(min({column})), year(max({column})) FROM {table}").fetchall()[0]
     if span and span[0] is not None:
         ensure_years(con, int(span[0]), int(span[1]))
 
 
 def apply_holidays(con: duckdb.DuckDBPyConnection, holidays: str) -> None:
     """Mark days off and make-up working days from a relation with (date, name, is_day_off)."""
-    span = con.execute(f"SELECT year(min(date)), year(max(date)) FROM {holidays}").fetchone()
+    span = con.execute(f"SELECT year(min(date)), year(max(date)) FROM {holidays}").fetchall()[0]
     if not span or span[0] is None:
         return
     ensure_years(con, int(span[0]), int(span[1]))

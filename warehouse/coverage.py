@@ -28,8 +28,8 @@ def coverage(con: duckdb.DuckDBPyConnection) -> Coverage:
     """Period and size of the loaded data, so pages can default to the latest full month."""
     first, last, events = con.execute(
         "SELECT min(business_date), max(business_date), count(*) FROM fact_transaction"
-    ).fetchone()
-    outlets = con.execute("SELECT count(*) FROM dim_outlet").fetchone()[0]
+    ).fetchall()[0]
+    outlets = con.execute("SELECT count(*) FROM dim_outlet").fetchall()[0][0]
     return Coverage(first, last, int(events), int(outlets))
 
 

@@ -30,7 +30,7 @@ import duckdb
 import ibis
 from ibis.backends.sql.datatypes import DuckDBType
 
-from warehouse.kpi.relations import base_events, base_roster, cells
+from warehouse.kpi.relations import base_events, base_roster, cells, table
 
 MART_EVENT = "mart_event"
 MART_CELL = "mart_event_cell"
@@ -74,28 +74,20 @@ def refresh(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
     Called at the end of each ETL load so the dashboard never reads a mart older than the
     data. Each mart is rebuilt with CREATE OR REPLACE from the same ibis relation the KPI
-    layer uses without marts, in one transaction (the caller's, if one is open), so a
-    reader never sees one mart refreshed and the other not.
+    layer uses without marts. It runs in the caller's transaction if one is open (the ETL
+    works on a staging copy swapped in atomically); without one, a failure half-way
+    leaves the marts not yet rebuilt unrecorded, so KPIs read the base tables instead.
 
     Example: ``refresh(duckdb.connect("data/warehouse.duckdb"))`` returns
-    ``{"mart_event": <rows>, "mart_roster_hour": <rows>}``.
+    ``{"mart_event": <rows>, "mart_event_cell": <rows>, "mart_roster_hour": <rows>}``.
     """
     backend = ibis.duckdb.from_connection(con)
     relations = {
         MART_EVENT: lambda: base_events(backend),
-        MART_CELL: lambda: cells(backend.table(MART_EVENT)),
+        MART_CELL: lambda: cells(table(backend, MART_EVENT)),
         MART_ROSTER: lambda: base_roster(backend),
     }
-    own_transaction = _begin(con)
-    try:
-        written = _rebuild(con, relations)
-    except BaseException:
-        if own_transaction:
-            con.execute("ROLLBACK")
-        raise
-    if own_transaction:
-        con.execute("COMMIT")
-    return written
+    return _rebuild(con, relations)
 
 
 def _typed(expr: ibis.Table, select_sql: str) -> str:
@@ -112,15 +104,6 @@ def _typed(expr: ibis.Table, select_sql: str) -> str:
     return f"SELECT {columns} FROM ({select_sql}) AS src"
 
 
-def _begin(con: duckdb.DuckDBPyConnection) -> bool:
-    """Open a transaction unless the caller already has one; True when we opened it."""
-    try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
-        return False
-    return True
-
-
 def _rebuild(
     con: duckdb.DuckDBPyConnection, relations: dict[str, Callable[[], ibis.Table]]
 ) -> dict[str, int]:
@@ -134,6 +117,9 @@ def _rebuild(
         " source_table VARCHAR NOT NULL, source_rows BIGINT NOT NULL, last_load_id BIGINT,"
         " refreshed_at TIMESTAMP NOT NULL)"
     )
+    # Forget every mart first: if a rebuild fails half-way, the marts not yet rebuilt have
+    # no meta row and are not read, rather than passing for fresh with old contents.
+    con.execute(f"DELETE FROM {MART_META}")
     for name, build in relations.items():
         source, order = MARTS[name]
         expr = build()

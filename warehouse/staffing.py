@@ -9,8 +9,12 @@ numerically stable for hundreds of servers (no factorials, no large powers).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import operator
+from typing import Any
+
+import polars as pl
 
 __all__ = [
     "erlang_b",
@@ -19,6 +23,7 @@ __all__ = [
     "offered_load",
     "prob_wait",
     "service_level",
+    "staffing_plan",
 ]
 
 _SECONDS_PER_HOUR = 3600.0
@@ -302,3 +307,94 @@ def erlang_c_servers(
     raise ValueError(
         f"no staffing up to max_servers={limit} meets the target (offered load {load:.3f} erlangs)"
     )
+
+
+# --------------------------------------------------------------------------- staffing plan
+
+
+def staffing_plan(
+    con: Any,
+    outlet: str,
+    *,
+    start: dt.date | str,
+    end: dt.date | str,
+    target_wait_s: float | None = None,
+    service_level: float | None = None,
+    use_marts: bool | None = None,
+) -> pl.DataFrame:
+    """Counter windows needed versus windows staffed, per weekday and hour, for one outlet.
+
+    Brief section 5: the demand curve (counter arrivals per hour, averaged over the weeks
+    of the period, abandoned customers included since they needed a window too) and the
+    mean counter handling time give, through Erlang C, the windows needed to serve
+    ``service_level`` of customers within ``target_wait_s``; the roster gives the windows
+    actually open. An hour is "under" staffed when the windows open fall short of the
+    need by more than ``staffing.under_tolerance``, "over" when they exceed it by more than
+    ``staffing.over_tolerance`` (config/kpi.yaml), else "ok".
+
+    Args:
+        con: DuckDB connection or ibis backend.
+        outlet: Outlet code.
+        start: First day (inclusive).
+        end: Day after the last day (exclusive).
+        target_wait_s: Acceptable wait; default ``service.target_wait_s`` (settings.yaml).
+        service_level: Share to serve within it; default ``staffing.service_level``.
+        use_marts: As for the KPI functions.
+
+    Returns:
+        168 rows (weekday 0 = Monday, hour 0-23) with arrivals_per_hour, mean_service_s
+        (the slot's mean counter handling time, or the period's mean where the slot has
+        none), offered_load (erlangs), windows_needed, windows_staffed (average open),
+        gap (staffed - needed) and status (under / over / ok).
+
+    Example:
+        >>> staffing_plan(con, "03104", start="2025-10-01", end="2026-01-01")
+    """
+    # Imported here so the Erlang C functions above stay free of warehouse dependencies.
+    from warehouse.kpi.demand import demand_profile, windows_staffed
+    from warehouse.kpi.service import service_summary, target_wait_s as default_wait
+    from warehouse.settings import load_config
+
+    cfg = load_config("kpi")["staffing"]
+    wait = float(default_wait() if target_wait_s is None else target_wait_s)
+    level = float(cfg["service_level"] if service_level is None else service_level)
+    under, over = float(cfg["under_tolerance"]), float(cfg["over_tolerance"])
+    scope = {"start": start, "end": end, "use_marts": use_marts, "outlets": [outlet]}
+    demand = demand_profile(con, channel="counter", **scope)
+    staffed = windows_staffed(con, **scope).select("weekday", "hour", "windows_staffed")
+    overall = service_summary(con, channel="counter", **scope)["service_mean_s"][0]
+
+    rows = []
+    for weekday, hour, arrivals, mean_s in demand.select(
+        "weekday", "hour", "arrivals_per_hour", "mean_service_s"
+    ).iter_rows():
+        lam = arrivals or 0.0
+        service = mean_s if mean_s else (overall if lam > 0 else None)
+        if lam > 0 and service:
+            load = offered_load(lam, service)
+            needed = erlang_c_servers(lam, service, target_wait_s=wait, service_level=level)
+        else:
+            load, needed = 0.0, 0
+        rows.append((weekday, hour, arrivals, service, load, needed))
+    plan = pl.DataFrame(
+        rows,
+        schema={
+            "weekday": pl.Int8,
+            "hour": pl.Int8,
+            "arrivals_per_hour": pl.Float64,
+            "mean_service_s": pl.Float64,
+            "offered_load": pl.Float64,
+            "windows_needed": pl.Int64,
+        },
+        orient="row",
+    ).join(staffed, on=["weekday", "hour"], how="left")
+    gap = pl.col("windows_staffed").fill_null(0.0) - pl.col("windows_needed")
+    return plan.with_columns(
+        windows_staffed=pl.col("windows_staffed").fill_null(0.0),
+        gap=gap,
+        status=pl.when(gap < -under)
+        .then(pl.lit("under"))
+        .when(gap > over)
+        .then(pl.lit("over"))
+        .otherwise(pl.lit("ok")),
+    ).sort("weekday", "hour")

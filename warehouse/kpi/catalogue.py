@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from warehouse.kpi.relations import table
 from warehouse.kpi.source import Connection, backend_of
 from warehouse.settings import load_config
 
@@ -128,7 +129,7 @@ def kpi_catalogue() -> pl.DataFrame:
 
 def _target_rows(con: Connection, year: int) -> list[tuple[str, str | None, float]]:
     """ref_kpi_target rows of one year as (kpi name, outlet or None, target)."""
-    t = backend_of(con).table("ref_kpi_target")
+    t = table(backend_of(con), "ref_kpi_target")
     df = t.filter(t.year == year).select("kpi", "outlet_code", "target").to_polars()
     out = []
     for name, outlet, value in df.iter_rows():
@@ -184,7 +185,7 @@ def outlet_targets(con: Connection, year: int) -> pl.DataFrame:
     """
     b = backend_of(con)
     rows = _target_rows(b, year)
-    codes = b.table("dim_outlet").select("outlet_code").to_polars()["outlet_code"].to_list()
+    codes = table(b, "dim_outlet").select("outlet_code").to_polars()["outlet_code"].to_list()
     schema = {"outlet_code": pl.String, **_TARGET_SCHEMA}
     frames = [_resolve(rows, code).with_columns(outlet_code=pl.lit(code)) for code in sorted(codes)]
     if not frames:

@@ -53,6 +53,8 @@ weekday, the outlet and staff attributes above, deadline_days and is_repeat.
 
 from __future__ import annotations
 
+import warnings
+
 import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
@@ -116,6 +118,18 @@ ROSTER_COLUMNS = (
 )
 
 
+def table(backend: BaseBackend, name: str) -> ir.Table:
+    """A warehouse table, without the deprecation noise ibis 12 emits on DuckDB 2.
+
+    ibis 12 still calls ``fetch_arrow_table`` (deprecated in DuckDB 1.5, gone from the
+    connection in 2.0) when it reads a table's schema; the call works on a relation, so
+    the warning is noise for every dashboard query.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "fetch_arrow_table", DeprecationWarning)
+        return backend.table(name)
+
+
 def _staff_position(
     rel: ir.Table, staff: ir.Table, date_col: str, staff_col: str = "staff_id"
 ) -> ir.Table:
@@ -168,8 +182,8 @@ def base_events(backend: BaseBackend) -> ir.Table:
     This is the single definition of arrivals, served, abandoned and errors; see the module
     docstring for every column.
     """
-    t = backend.table("fact_transaction")
-    bt = backend.table("dim_business_type")
+    t = table(backend, "fact_transaction")
+    bt = table(backend, "dim_business_type")
     bt = bt.select(
         _b_type=bt.business_type,
         _b_standard=bt.standard_handling_s,
@@ -212,8 +226,8 @@ def base_events(backend: BaseBackend) -> ir.Table:
         deposits=_value_if(served & (t._b_sign == 1), t.amount, money),
         withdrawals=_value_if(served & (t._b_sign == -1), t.amount, money),
     )
-    ev = _outlet_attributes(ev, backend.table("dim_outlet"))
-    ev = _staff_position(ev, backend.table("dim_staff"), "business_date")
+    ev = _outlet_attributes(ev, table(backend, "dim_outlet"))
+    ev = _staff_position(ev, table(backend, "dim_staff"), "business_date")
     return ev.select(*EVENT_COLUMNS)
 
 
@@ -232,7 +246,7 @@ def base_roster(backend: BaseBackend) -> ir.Table:
     Cutting by hour lets staffed time be grouped by hour of day exactly like arrivals;
     summing the hours of a segment gives back its length (for segments within the day).
     """
-    r = backend.table("fact_roster")
+    r = table(backend, "fact_roster")
     day_start = r.work_date.cast("timestamp").epoch_seconds().cast("int64")
     seg = r.select(
         business_date=r.work_date,
@@ -250,8 +264,8 @@ def base_roster(backend: BaseBackend) -> ir.Table:
     overlap = ibis.least(seg._s1, h0 + 3600) - ibis.greatest(seg._s0, h0)
     seg = seg.mutate(staffed_s=overlap.cast("int64")).filter(lambda s: s.staffed_s > 0)
     seg = seg.drop("_day0", "_s0", "_s1")
-    seg = _outlet_attributes(seg, backend.table("dim_outlet"))
-    seg = _staff_position(seg, backend.table("dim_staff"), "business_date")
+    seg = _outlet_attributes(seg, table(backend, "dim_outlet"))
+    seg = _staff_position(seg, table(backend, "dim_staff"), "business_date")
     return seg.select(*ROSTER_COLUMNS)
 
 
@@ -264,7 +278,7 @@ def base_complaints(backend: BaseBackend) -> ir.Table:
     """
     cfg = load_config("kpi")["complaints"]
     window_s = int(cfg["repeat_window_days"]) * SECONDS_PER_DAY
-    c = backend.table("fact_complaint")
+    c = table(backend, "fact_complaint")
     received = c.received_at.epoch_seconds().cast("int64")
     by_customer = ibis.window(group_by=c.customer_ref, order_by=[c.received_at, c.complaint_id])
     by_staff = ibis.window(group_by=c.staff_id, order_by=[c.received_at, c.complaint_id])
@@ -292,11 +306,11 @@ def base_complaints(backend: BaseBackend) -> ir.Table:
         ).cast("int64"),
         is_repeat=repeat_customer.fill_null(False) | repeat_staff.fill_null(False),
     )
-    rel = _outlet_attributes(rel, backend.table("dim_outlet"))
-    return _staff_position(rel, backend.table("dim_staff"), "business_date")
+    rel = _outlet_attributes(rel, table(backend, "dim_outlet"))
+    return _staff_position(rel, table(backend, "dim_staff"), "business_date")
 
 
 def base_outlets(backend: BaseBackend) -> ir.Table:
     """Return the outlets with the attributes filters use, to list outlets without rows."""
-    o = backend.table("dim_outlet")
+    o = table(backend, "dim_outlet")
     return o.select(o.outlet_code, o.township, o.outlet_type)

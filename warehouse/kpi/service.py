@@ -222,5 +222,5 @@ def service_summary(
     f = make_filters(start, end, **filters)
     keys = check_by(by, SERVICE_GROUPINGS)
     df = src.run(service_expr(src, f, keys))
-    df = complete_outlets(df, src, f, keys, SERVICE_COUNTS)
+    df = complete_outlets(df, src, f, keys, (*SERVICE_COUNTS, "counter_staff_hours"))
     return sort_by_keys(df, keys)

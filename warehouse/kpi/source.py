@@ -81,7 +81,7 @@ class Source:
     def events(self) -> ir.Table:
         """The event relation (see :mod:`warehouse.kpi.relations`)."""
         if marts.MART_EVENT in self.fresh:
-            return self.backend.table(marts.MART_EVENT)
+            return relations.table(self.backend, marts.MART_EVENT)
         return relations.base_events(self.backend)
 
     def measures(self, *, per_staff: bool = False) -> ir.Table:
@@ -91,13 +91,13 @@ class Source:
         sums are the same either way.
         """
         if not per_staff and marts.MART_CELL in self.fresh:
-            return self.backend.table(marts.MART_CELL)
+            return relations.table(self.backend, marts.MART_CELL)
         return self.events()
 
     def roster(self) -> ir.Table:
         """The roster relation, one row per segment and clock hour."""
         if marts.MART_ROSTER in self.fresh:
-            return self.backend.table(marts.MART_ROSTER)
+            return relations.table(self.backend, marts.MART_ROSTER)
         return relations.base_roster(self.backend)
 
     def complaints(self) -> ir.Table:

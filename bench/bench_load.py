@@ -1,0 +1,102 @@
+"""Benchmark: full validated load of a >= 2M-row transactions file vs a bare DuckDB read.
+
+Both run in child processes in the same run, so their peak RSS is measured separately:
+the bare read is ``CREATE TABLE AS SELECT * FROM read_csv(...)`` into a fresh DuckDB file;
+ours is ``load_paths`` (read, map, validate every row, quarantine, dedupe, GX report on a
+sample, atomic swap) into a warehouse that already holds the county's reference data.
+Target (issue 3): ours within 3x of the bare read (aim 1.5x), peak RSS under 2 GB.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = Path("/tmp/rccdash-bench-load")
+RESULTS = ROOT / "bench" / "results"
+
+
+def _child(code: str) -> tuple[float, float]:
+    """Run Python ``code`` in a child; return (seconds printed by the child, its peak RSS MB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    seconds = float(out.stdout.strip().splitlines()[-1])
+    return seconds, max(peak, before) / 1024
+
+
+def prepare(rows_wanted: int) -> tuple[Path, Path, int]:
+    """Generate a county, concatenate its months into one transactions file, load references."""
+    exports = WORK / "exports"
+    if not (exports / "outlets.csv").exists():
+        from rccdash.synthetic.generate import GenerateOptions, generate_county
+
+        generate_county(GenerateOptions(exports, outlets=24, months=7, start="2025-10", seed=7))
+    big = WORK / "transactions_all.csv"
+    months = sorted(exports.glob("transactions_*.csv"))
+    with big.open("w", encoding="utf-8") as out:
+        rows = 0
+        for i, month in enumerate(months):
+            with month.open(encoding="utf-8") as handle:
+                header = handle.readline()
+                if i == 0:
+                    out.write(header)
+                for line in handle:
+                    out.write(line)
+                    rows += 1
+            if rows >= rows_wanted:
+                break
+    base = WORK / "base.duckdb"
+    if not base.exists():
+        from etl.pipeline import LoadOptions, load_paths
+
+        refs = [p for p in exports.iterdir() if not p.name.startswith("transactions_")]
+        load_paths(base, refs, LoadOptions(report=False))
+    return big, base, rows
+
+
+def main() -> dict:
+    """Run both loads and report the ratio and memory."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    big, base, rows = prepare(2_000_000)
+    bare_db = WORK / "bare.duckdb"
+    bare_db.unlink(missing_ok=True)
+    bare_s, bare_mb = _child(
+        "import duckdb, time; t = time.perf_counter(); c = duckdb.connect(%r);"
+        " c.execute(\"CREATE TABLE t AS SELECT * FROM read_csv(%r)\"); c.close();"
+        " print(time.perf_counter() - t)" % (str(bare_db), str(big))
+    )
+    ours_db = WORK / "ours.duckdb"
+    shutil.copyfile(base, ours_db)
+    ours_s, ours_mb = _child(
+        "import time; from pathlib import Path; from etl.pipeline import load_paths, LoadOptions;"
+        " t = time.perf_counter(); [o] = load_paths(Path(%r), [Path(%r)], LoadOptions());"
+        " assert o.status == 'loaded' and o.read == o.loaded + o.duplicate + o.quarantined + o.dropped, o;"
+        " print(time.perf_counter() - t)" % (str(ours_db), str(big))
+    )
+    result = {
+        "rows": rows,
+        "file_mb": round(big.stat().st_size / 1e6, 1),
+        "bare_read_csv_s": round(bare_s, 2),
+        "bare_peak_rss_mb": round(bare_mb),
+        "validated_load_s": round(ours_s, 2),
+        "validated_peak_rss_mb": round(ours_mb),
+        "ratio": round(ours_s / bare_s, 2),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(result, indent=2))
+    print(f"rows {rows:,} ({result['file_mb']} MB)")
+    print(f"bare DuckDB read_csv -> table : {bare_s:6.2f} s   peak RSS {bare_mb:,.0f} MB")
+    print(f"validated rccdash load        : {ours_s:6.2f} s   peak RSS {ours_mb:,.0f} MB")
+    print(f"ratio                          : {ours_s / bare_s:6.2f}x  (target <= 3x, aim 1.5x)")
+    return result
+
+
+if __name__ == "__main__":
+    main()
