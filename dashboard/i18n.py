@@ -37,9 +37,51 @@ def format_number(value: float | None, unit: str, lang: str) -> str:
         minutes = value / 60
         return f"{minutes:.1f} min" if lang == "en" else f"{minutes:.1f} 分钟"
     if unit in ("CNY", "¥"):
+        sign = "-" if value < 0 else ""
         if lang == "zh" and abs(value) >= 10_000:
-            return f"¥{value / 10_000:,.1f}万"
-        return f"¥{value:,.0f}"
+            return f"{sign}¥{abs(value) / 10_000:,.1f}万"
+        return f"{sign}¥{abs(value):,.0f}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:,.2f}"
+
+
+def kpi_label(name: str, lang: str) -> str:
+    """A KPI's label from the catalogue (config/kpi.yaml), in ``lang``."""
+    from warehouse.kpi import kpi
+
+    entry = kpi(name)
+    return entry.label_zh if lang == "zh" else entry.label_en
+
+
+def format_kpi(name: str, value: float | None, lang: str) -> str:
+    """A KPI value for a card: seconds as minutes, money in ¥ (万 in Chinese), else its format."""
+    from warehouse.kpi import kpi
+
+    if value is None or value != value:  # None or NaN
+        return "—"
+    if name.endswith("_s"):
+        return format_number(value, "s", lang)
+    if "deposit" in name and not name.endswith("growth"):
+        return format_number(value, "CNY", lang)
+    spec = kpi(name).format
+    if spec.endswith("d"):
+        return format(int(round(value)), spec)
+    return format(value, spec)
+
+
+def format_change(name: str, change: float | None, lang: str) -> str | None:
+    """The change since the previous period, signed: points for shares, minutes for times."""
+    from warehouse.kpi import kpi
+
+    if change is None or change != change:
+        return None
+    if name.endswith("_s"):
+        minutes = change / 60
+        return f"{minutes:+.1f} " + ("min" if lang == "en" else "分钟")
+    spec = kpi(name).format
+    if spec.endswith("%"):
+        return f"{change * 100:+.1f} " + ("pts" if lang == "en" else "个百分点")
+    if "deposit" in name and not name.endswith("growth"):
+        return ("+" if change >= 0 else "") + format_number(change, "CNY", lang)
+    return f"{change:+,.2f}"

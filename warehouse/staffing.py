@@ -12,9 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from warehouse.kpi.source import Connection
 
 __all__ = [
     "erlang_b",
@@ -313,7 +316,7 @@ def erlang_c_servers(
 
 
 def staffing_plan(
-    con: Any,
+    con: Connection,
     outlet: str,
     *,
     start: dt.date | str,
@@ -349,10 +352,12 @@ def staffing_plan(
 
     Example:
         >>> staffing_plan(con, "03104", start="2025-10-01", end="2026-01-01")
+
     """
     # Imported here so the Erlang C functions above stay free of warehouse dependencies.
     from warehouse.kpi.demand import demand_profile, windows_staffed
-    from warehouse.kpi.service import service_summary, target_wait_s as default_wait
+    from warehouse.kpi.service import service_summary
+    from warehouse.kpi.service import target_wait_s as default_wait
     from warehouse.settings import load_config
 
     cfg = load_config("kpi")["staffing"]

@@ -100,32 +100,174 @@ def event(
     service_s = int((completed - started).total_seconds()) if completed and started else None
     arrival = ticket or started
     return (
-        txn_id, outlet, arrival.date(), channel, btype, staff, window, amount, "regular",
-        ticket, ticket, started, completed, arrival, status, sat, reversal_of, is_reversed,
-        wait_s, service_s, 1,
-    )  # fmt: skip
+        txn_id,
+        outlet,
+        arrival.date(),
+        channel,
+        btype,
+        staff,
+        window,
+        amount,
+        "regular",
+        ticket,
+        ticket,
+        started,
+        completed,
+        arrival,
+        status,
+        sat,
+        reversal_of,
+        is_reversed,
+        wait_s,
+        service_s,
+        1,
+    )
 
 
 EVENTS = [
-    event("a1", "A", "2024-03-04", "09:10", wait=60, service=210, staff="S1", window=1, sat=5, amount=1000),
-    event("a2", "A", "2024-03-04", "09:20", wait=300, service=100, btype="withdrawal", staff="S1", window=1, sat=3, amount=400),
-    event("a3", "A", "2024-03-04", "09:40", wait=1000, service=300, staff="S2", window=2, amount=500, is_reversed=True),
-    event("a4", "A", "2024-03-04", "10:30", service=60, staff="S2", window=2, status="reversed", amount=500, reversal_of="a3", ticketed=False),
-    event("a5", "A", "2024-03-04", "10:05", wait=120, service=90, btype="enquiry", staff="S1", window=1, status="error", sat=4),
-    event("a6", "A", "2024-03-04", "10:15", service=40, channel="atm", btype="withdrawal", amount=200, ticketed=False),
+    event(
+        "a1",
+        "A",
+        "2024-03-04",
+        "09:10",
+        wait=60,
+        service=210,
+        staff="S1",
+        window=1,
+        sat=5,
+        amount=1000,
+    ),
+    event(
+        "a2",
+        "A",
+        "2024-03-04",
+        "09:20",
+        wait=300,
+        service=100,
+        btype="withdrawal",
+        staff="S1",
+        window=1,
+        sat=3,
+        amount=400,
+    ),
+    event(
+        "a3",
+        "A",
+        "2024-03-04",
+        "09:40",
+        wait=1000,
+        service=300,
+        staff="S2",
+        window=2,
+        amount=500,
+        is_reversed=True,
+    ),
+    event(
+        "a4",
+        "A",
+        "2024-03-04",
+        "10:30",
+        service=60,
+        staff="S2",
+        window=2,
+        status="reversed",
+        amount=500,
+        reversal_of="a3",
+        ticketed=False,
+    ),
+    event(
+        "a5",
+        "A",
+        "2024-03-04",
+        "10:05",
+        wait=120,
+        service=90,
+        btype="enquiry",
+        staff="S1",
+        window=1,
+        status="error",
+        sat=4,
+    ),
+    event(
+        "a6",
+        "A",
+        "2024-03-04",
+        "10:15",
+        service=40,
+        channel="atm",
+        btype="withdrawal",
+        amount=200,
+        ticketed=False,
+    ),
     event("a7", "A", "2024-03-04", "10:20", status="abandoned"),
     event("a8", "A", "2024-03-06", "11:00", status="abandoned"),
     event("a9", "A", "2024-03-06", "11:30", status="abandoned"),
-    event("a10", "A", "2024-03-18", "14:00", wait=900, service=150, staff="S1", window=1, amount=300),
-    event("b1", "B", "2024-03-11", "09:00", wait=30, service=120, staff="S3", window=1, sat=2, amount=2000),
-    event("b2", "B", "2024-03-20", "09:05", wait=1200, service=180, btype="withdrawal", staff="S2", window=1, sat=5, amount=700),
-    event("b3", "B", "2024-03-20", "15:00", service=60, channel="cash_recycler", amount=100, ticketed=False),
+    event(
+        "a10", "A", "2024-03-18", "14:00", wait=900, service=150, staff="S1", window=1, amount=300
+    ),
+    event(
+        "b1",
+        "B",
+        "2024-03-11",
+        "09:00",
+        wait=30,
+        service=120,
+        staff="S3",
+        window=1,
+        sat=2,
+        amount=2000,
+    ),
+    event(
+        "b2",
+        "B",
+        "2024-03-20",
+        "09:05",
+        wait=1200,
+        service=180,
+        btype="withdrawal",
+        staff="S2",
+        window=1,
+        sat=5,
+        amount=700,
+    ),
+    event(
+        "b3",
+        "B",
+        "2024-03-20",
+        "15:00",
+        service=60,
+        channel="cash_recycler",
+        amount=100,
+        ticketed=False,
+    ),
     event("x1", "A", "2024-04-02", "09:00", wait=10, service=100, staff="S1", window=1, amount=50),
-    event("p1", "A", "2024-02-05", "09:00", wait=100, service=200, staff="S1", window=1, sat=5, amount=800),
+    event(
+        "p1",
+        "A",
+        "2024-02-05",
+        "09:00",
+        wait=100,
+        service=200,
+        staff="S1",
+        window=1,
+        sat=5,
+        amount=800,
+    ),
     event("p2", "A", "2024-02-05", "09:30", status="abandoned"),
     event("l1", "A", "2023-03-06", "09:00", wait=50, service=100, staff="S1", window=1, amount=600),
-    event("l2", "A", "2023-03-06", "09:10", wait=20, service=100, btype="withdrawal", staff="S1", window=1, amount=100),
-]  # fmt: skip
+    event(
+        "l2",
+        "A",
+        "2023-03-06",
+        "09:10",
+        wait=20,
+        service=100,
+        btype="withdrawal",
+        staff="S1",
+        window=1,
+        amount=100,
+    ),
+]
 
 OUTLETS = [
     ("A", "Outlet A", "east", "township_branch", 3, 1, D(2000, 1, 1), None, None),
@@ -146,7 +288,9 @@ BUSINESS_TYPES = [
 ]
 
 
-def _segment(day: str, staff: str, outlet: str, window: int | None, start: str, end: str) -> tuple[Any, ...]:
+def _segment(
+    day: str, staff: str, outlet: str, window: int | None, start: str, end: str
+) -> tuple[Any, ...]:
     s, e = _at(day, start), _at(day, end)
     return (D.fromisoformat(day), staff, outlet, window, s, e, int((e - s).total_seconds()), 1)
 
@@ -180,20 +324,67 @@ def _complaint(
     status = "closed" if resolved else "open"
     severity = "major" if complex_ else "minor"
     return (
-        cid, at, "hotline", outlet, staff, customer, category, severity, complex_, "text",
-        status, resolved, substantiated, "none", None, resolved_days, 1,
-    )  # fmt: skip
+        cid,
+        at,
+        "hotline",
+        outlet,
+        staff,
+        customer,
+        category,
+        severity,
+        complex_,
+        "text",
+        status,
+        resolved,
+        substantiated,
+        "none",
+        None,
+        resolved_days,
+        1,
+    )
 
 
 COMPLAINTS = [
-    _complaint("c0", "2024-01-20 10:00:00", "A", "S1", "K9", "other", resolved_days=3, substantiated=False),
-    _complaint("c1", "2024-03-05 10:00:00", "A", "S1", "K1", "attitude", resolved_days=7, substantiated=True),
-    _complaint("c2", "2024-03-10 09:00:00", "A", "S1", "K2", "wait_time", resolved_days=20, substantiated=False),
+    _complaint(
+        "c0", "2024-01-20 10:00:00", "A", "S1", "K9", "other", resolved_days=3, substantiated=False
+    ),
+    _complaint(
+        "c1",
+        "2024-03-05 10:00:00",
+        "A",
+        "S1",
+        "K1",
+        "attitude",
+        resolved_days=7,
+        substantiated=True,
+    ),
+    _complaint(
+        "c2",
+        "2024-03-10 09:00:00",
+        "A",
+        "S1",
+        "K2",
+        "wait_time",
+        resolved_days=20,
+        substantiated=False,
+    ),
     _complaint("c3", "2024-03-12 12:00:00", "B", None, "K1", "wait_time", complex_=True),
-    _complaint("c4", "2024-03-01 08:00:00", "A", "S2", "K3", "attitude", complex_=True, resolved_days=19, substantiated=True),
+    _complaint(
+        "c4",
+        "2024-03-01 08:00:00",
+        "A",
+        "S2",
+        "K3",
+        "attitude",
+        complex_=True,
+        resolved_days=19,
+        substantiated=True,
+    ),
     _complaint("c5", "2024-03-14 12:00:00", "B", None, "K4", "facility"),
-    _complaint("c6", "2023-10-01 12:00:00", "B", None, "K4", "other", resolved_days=2, substantiated=False),
-]  # fmt: skip
+    _complaint(
+        "c6", "2023-10-01 12:00:00", "B", None, "K4", "other", resolved_days=2, substantiated=False
+    ),
+]
 
 TARGETS = [
     (2024, "service_level", None, 0.85),

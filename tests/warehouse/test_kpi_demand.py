@@ -18,11 +18,23 @@ from .test_kpi_service import MARCH, approx, one
 
 def test_weekday_counts() -> None:
     assert weekday_counts(dt.date(2024, 3, 1), dt.date(2024, 4, 1)) == {
-        0: 4, 1: 4, 2: 4, 3: 4, 4: 5, 5: 5, 6: 5,
-    }  # fmt: skip
+        0: 4,
+        1: 4,
+        2: 4,
+        3: 4,
+        4: 5,
+        5: 5,
+        6: 5,
+    }
     assert weekday_counts(dt.date(2024, 3, 4), dt.date(2024, 3, 5)) == {
-        0: 1, 1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0,
-    }  # fmt: skip
+        0: 1,
+        1: 0,
+        2: 0,
+        3: 0,
+        4: 0,
+        5: 0,
+        6: 0,
+    }
 
 
 def test_counter_profile_of_one_outlet(wh: duckdb.DuckDBPyConnection) -> None:
@@ -44,7 +56,11 @@ def test_counter_profile_of_one_outlet(wh: duckdb.DuckDBPyConnection) -> None:
     assert wed11["mean_service_s"] is None  # only abandoned customers
     # An hour without arrivals is a zero, not a missing row.
     mon12 = one(df, weekday=0, hour=12)
-    assert (mon12["arrivals"], mon12["arrivals_per_hour"], mon12["mean_service_s"]) == (0, 0.0, None)
+    assert (mon12["arrivals"], mon12["arrivals_per_hour"], mon12["mean_service_s"]) == (
+        0,
+        0.0,
+        None,
+    )
     fri = one(df, weekday=4, hour=9)
     assert (fri["days"], fri["arrivals_per_hour"]) == (5, 0.0)
     assert df["arrivals"].sum() == 8  # A's counter arrivals in March

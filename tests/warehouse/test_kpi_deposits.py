@@ -19,9 +19,14 @@ from .test_kpi_service import MARCH, approx, one
 def test_by_outlet_and_month(wh: duckdb.DuckDBPyConnection) -> None:
     df = deposit_summary(wh, **MARCH)
     assert df.columns == [
-        "outlet_code", "month", "deposits", "withdrawals", "net_deposits",
-        "net_deposits_last_year", "net_deposit_growth",
-    ]  # fmt: skip
+        "outlet_code",
+        "month",
+        "deposits",
+        "withdrawals",
+        "net_deposits",
+        "net_deposits_last_year",
+        "net_deposit_growth",
+    ]
     assert df["outlet_code"].to_list() == ["A", "B", "C"]
     assert set(df["month"]) == {dt.date(2024, 3, 1)}
     a = one(df, outlet_code="A")
@@ -49,7 +54,11 @@ def test_by_day_matches_last_years_date(wh: duckdb.DuckDBPyConnection) -> None:
     assert (d6["net_deposits"], d6["net_deposits_last_year"]) == (0.0, 500.0)
     assert d6["net_deposit_growth"] == approx(-1.0)
     d4 = one(df, day=dt.date(2024, 3, 4))
-    assert (d4["deposits"], d4["withdrawals"], d4["net_deposits_last_year"]) == (1000.0, 600.0, None)
+    assert (d4["deposits"], d4["withdrawals"], d4["net_deposits_last_year"]) == (
+        1000.0,
+        600.0,
+        None,
+    )
 
 
 def test_channel_filter(wh: duckdb.DuckDBPyConnection) -> None:

@@ -42,11 +42,17 @@ def random_warehouse(seed: int) -> duckdb.DuckDBPyConnection:
         status = rng.choice(["completed"] * 8 + ["error", "abandoned"])
         rows.append(
             event(
-                f"r{i}", rng.choice("AB"), day.isoformat(), time,
-                wait=rng.randrange(0, 2400), service=rng.randrange(20, 900),
-                staff=rng.choice(["S1", "S3"]), window=1, status=status,
+                f"r{i}",
+                rng.choice("AB"),
+                day.isoformat(),
+                time,
+                wait=rng.randrange(0, 2400),
+                service=rng.randrange(20, 900),
+                staff=rng.choice(["S1", "S3"]),
+                window=1,
+                status=status,
             )
-        )  # fmt: skip
+        )
     con.executemany(f"INSERT INTO fact_transaction VALUES ({', '.join('?' * len(rows[0]))})", rows)
     return con
 

@@ -171,7 +171,9 @@ def test_filters(wh: duckdb.DuckDBPyConnection) -> None:
     assert (counter["arrivals"], counter["served"]) == (10, 6)
     assert counter["self_service_share"] == approx(0.0)
 
-    deposits = one(service_summary(wh, by="outlet", business_type="deposit", **MARCH), outlet_code="A")
+    deposits = one(
+        service_summary(wh, by="outlet", business_type="deposit", **MARCH), outlet_code="A"
+    )
     # A deposits: a1 a3 a7 a8 a9 a10 arrive, a1 a10 served, a3 reversed (an error).
     assert (deposits["arrivals"], deposits["served"], deposits["errors"]) == (6, 2, 1)
     assert deposits["abandonment_rate"] == approx(3 / 6)

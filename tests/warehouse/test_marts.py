@@ -32,10 +32,21 @@ QUARTER = {"start": "2024-01-01", "end": "2024-04-01"}
 # and the combinations that switch between cells and events.
 CALLS: list[tuple[str, Callable[..., pl.DataFrame], dict[str, Any]]] = [
     ("service", service_summary, {}),
-    *[("service by " + k, service_summary, {"by": k}) for k in (
-        "outlet", "staff", "day", "week", "month", "quarter", "hour", "weekday", "channel",
-        "business_type",
-    )],  # fmt: skip
+    *[
+        ("service by " + k, service_summary, {"by": k})
+        for k in (
+            "outlet",
+            "staff",
+            "day",
+            "week",
+            "month",
+            "quarter",
+            "hour",
+            "weekday",
+            "channel",
+            "business_type",
+        )
+    ],
     ("service outlet x type", service_summary, {"by": ("outlet", "business_type")}),
     ("service staff x hour", service_summary, {"by": ("staff", "hour"), "channel": "counter"}),
     ("service teller", service_summary, {"by": "outlet", "position": ["teller"]}),
@@ -104,8 +115,12 @@ def test_refresh_writes_marts_and_meta() -> None:
         ("mart_event_cell", "fact_transaction", 18),
         ("mart_roster_hour", "fact_roster", 8),
     ]
-    types = dict(con.sql("SELECT column_name, data_type FROM duckdb_columns()"
-                         " WHERE table_name = 'mart_event_cell'").fetchall())  # fmt: skip
+    types = dict(
+        con.sql(
+            "SELECT column_name, data_type FROM duckdb_columns()"
+            " WHERE table_name = 'mart_event_cell'"
+        ).fetchall()
+    )
     assert types["arrivals"] == "BIGINT"  # not DuckDB's HUGEINT sum type
     assert types["deposits"] == "DECIMAL(38,2)"
 
@@ -149,7 +164,9 @@ def test_refresh_inside_the_callers_transaction() -> None:
     con.execute("BEGIN TRANSACTION")
     marts.refresh(con)
     con.execute("ROLLBACK")
-    assert "mart_event" not in {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "mart_event" not in {
+        r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()
+    }
     marts.refresh(con)
     marts.drop(con)
     assert marts.status(con) == {}

@@ -21,9 +21,16 @@ def test_month_plan(wh: duckdb.DuckDBPyConnection) -> None:
     df = staffing_plan(wh, "A", **MARCH)
     assert df.height == 168
     assert df.columns == [
-        "weekday", "hour", "arrivals_per_hour", "mean_service_s", "offered_load",
-        "windows_needed", "windows_staffed", "gap", "status",
-    ]  # fmt: skip
+        "weekday",
+        "hour",
+        "arrivals_per_hour",
+        "mean_service_s",
+        "offered_load",
+        "windows_needed",
+        "windows_staffed",
+        "gap",
+        "status",
+    ]
     mon9 = one(df, weekday=0, hour=9)
     # 0.75 arrivals/h x 155 s = 0.0323 erlangs; N = 1: 1 - 0.0323 e^(-0.968 x 900/155) > 0.8.
     assert mon9["offered_load"] == approx(0.75 * 155 / 3600)

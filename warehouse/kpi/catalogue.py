@@ -38,7 +38,7 @@ class Kpi:
     aliases: tuple[str, ...] = ()
 
     def goodness(self, value: float) -> float:
-        """A score that rises as the value gets better: the direction, bent at the ceiling.
+        """Score a value so that better is higher: the direction, bent at the ceiling.
 
         Utilisation is good up to its healthy ceiling and bad beyond, so above the ceiling
         the score falls again.
@@ -75,7 +75,7 @@ def _catalogue() -> dict[str, Kpi]:
 
 
 def kpi(name: str) -> Kpi:
-    """The catalogue entry of one KPI (by name or by a ref_kpi_target alias)."""
+    """Look up one KPI by name or by a ref_kpi_target alias."""
     cat = _catalogue()
     if name in cat:
         return cat[name]
@@ -91,7 +91,7 @@ def kpi_names() -> tuple[str, ...]:
 
 
 def kpi_catalogue() -> pl.DataFrame:
-    """The catalogue as a table: one row per KPI, for the dashboard and the docs.
+    """Return the catalogue as a table, one row per KPI, for the dashboard and the docs.
 
     Columns: name, label_en, label_zh, unit, direction (up / down / none), format (a Python
     format spec: ``format(value, fmt)``), target (county default from config, may be null),
@@ -141,7 +141,7 @@ def _target_rows(con: Connection, year: int) -> list[tuple[str, str | None, floa
 
 
 def targets(con: Connection, year: int, outlet: str | None = None) -> pl.DataFrame:
-    """The target of every KPI that has one, for the county or for one outlet.
+    """Return the target of every KPI that has one, for the county or for one outlet.
 
     Precedence: the outlet's ``ref_kpi_target`` row, else the county row (outlet NULL) of
     that year, else the default in config/kpi.yaml. ``source`` says which one applied, so a
@@ -150,13 +150,20 @@ def targets(con: Connection, year: int, outlet: str | None = None) -> pl.DataFra
     Returns columns: kpi, target, direction, source ('outlet', 'county' or 'config').
 
     Example:
-        >>> targets(con, 2025, outlet="03104").filter(pl.col("kpi") == "service_level")
-        kpi=service_level  target=0.85  direction=up  source=outlet
+        ``targets(con, 2025, outlet="03104")`` has the row ("service_level", 0.85, "up",
+        "outlet") when 03104 has its own 2025 target of 0.85, ("service_level", 0.8, "up",
+        "county") otherwise.
+
     """
     return _resolve(_target_rows(con, year), outlet)
 
 
-_TARGET_SCHEMA = {"kpi": pl.String, "target": pl.Float64, "direction": pl.String, "source": pl.String}
+_TARGET_SCHEMA = {
+    "kpi": pl.String,
+    "target": pl.Float64,
+    "direction": pl.String,
+    "source": pl.String,
+}
 
 
 def _resolve(rows: list[tuple[str, str | None, float]], outlet: str | None) -> pl.DataFrame:

@@ -50,7 +50,7 @@ def _goodness(value: pl.Expr) -> pl.Expr:
 
 
 def _improved(before: str, after: str) -> pl.Expr:
-    """True / False for good / bad news; null when unchanged, unknown or undirected."""
+    """Flag good (True) or bad (False) news; null when unchanged, unknown or undirected."""
     b, a = _goodness(pl.col(before)), _goodness(pl.col(after))
     return (
         pl.when(pl.col("direction") == "none")
@@ -94,6 +94,7 @@ def compare(
     Example:
         >>> compare(service_summary, con, start="2025-11-01", end="2025-12-01", by="outlet")
         ... .filter(pl.col("kpi") == "wait_p90_s")
+
     """
     keys = check_by(by)
     calendar_keys = [k for k in keys if k in CALENDAR_KEYS]

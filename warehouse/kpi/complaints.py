@@ -46,7 +46,7 @@ def default_as_of(end: dt.date) -> dt.datetime:
 
 
 def _complaint_measures(cp: ir.Table, keys: Sequence[ir.Value], as_of: dt.datetime) -> ir.Table:
-    """Counts and resolution statistics per group."""
+    """Count complaints and summarise their resolution per group."""
     as_of_s = int(as_of.replace(tzinfo=dt.UTC).timestamp())
     resolved = cp.resolved_at.notnull()
     deadline_s = cp.received_at.epoch_seconds().cast("int64") + cp.deadline_days * 86_400
@@ -67,7 +67,7 @@ def _complaint_measures(cp: ir.Table, keys: Sequence[ir.Value], as_of: dt.dateti
 
 
 def _transactions(src: Source, f: Filters, keys: Sequence[str]) -> ir.Table:
-    """Served transactions per group: the denominator of the complaint rate.
+    """Count served transactions per group: the denominator of the complaint rate.
 
     Grouped by staff, transactions without a teller (self-service) are left out, so
     complaints naming nobody show no rate instead of one against self-service volume.
@@ -130,6 +130,7 @@ def complaint_summary(
 
     Example:
         >>> complaint_summary(con, start="2025-10-01", end="2026-01-01", by="outlet")
+
     """
     src = Source.of(con, use_marts)
     f = make_filters(start, end, **filters)
@@ -162,6 +163,7 @@ def complaint_pareto(
 
     Example:
         >>> complaint_pareto(con, start="2025-10-01", end="2026-01-01", township="城关")
+
     """
     src = Source.of(con, use_marts)
     f = make_filters(start, end, **filters)
@@ -195,4 +197,3 @@ def complaint_pareto(
         pl.col("cumulative_share").cast(pl.Float64),
         "vital_few",
     )
-

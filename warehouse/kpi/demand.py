@@ -70,6 +70,7 @@ def demand_profile(
     Example:
         >>> demand_profile(con, start="2025-10-01", end="2026-01-01", outlets="03104",
         ...                channel="counter")
+
     """
     src = Source.of(con, use_marts)
     f = make_filters(start, end, **filters)

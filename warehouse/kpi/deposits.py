@@ -94,6 +94,7 @@ def deposit_summary(
 
     Example:
         >>> deposit_summary(con, start="2026-01-01", end="2026-04-01", by=("outlet", "month"))
+
     """
     src = Source.of(con, use_marts)
     f = make_filters(start, end, **filters)

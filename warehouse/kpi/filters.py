@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 
 # by-name -> output column name
@@ -91,7 +89,7 @@ class Filters:
     position: tuple[str, ...] | None = None
 
     def restrictions(self) -> dict[str, tuple[str, ...]]:
-        """The restrictions in force, by filter name."""
+        """Return the restrictions in force, by filter name."""
         out = {}
         for f in fields(self):
             if f.name in FILTER_COLUMNS and getattr(self, f.name) is not None:
@@ -99,12 +97,8 @@ class Filters:
         return out
 
     def with_period(self, start: dt.date, end: dt.date) -> Filters:
-        """The same restrictions over another period (previous period, last year)."""
+        """Apply the same restrictions to another period (previous period, last year)."""
         return Filters(start, end, **self.restrictions())
-
-    def kwargs(self) -> dict[str, Any]:
-        """The restrictions as keyword arguments of the KPI functions."""
-        return {name: list(values) for name, values in self.restrictions().items()}
 
 
 def make_filters(
@@ -117,9 +111,7 @@ def make_filters(
     """
     unknown = set(filters) - set(FILTER_COLUMNS)
     if unknown:
-        raise TypeError(
-            f"unknown filter(s) {sorted(unknown)}; accepted: {sorted(FILTER_COLUMNS)}"
-        )
+        raise TypeError(f"unknown filter(s) {sorted(unknown)}; accepted: {sorted(FILTER_COLUMNS)}")
     first, last = to_date(start, "start"), to_date(end, "end")
     if first >= last:
         raise ValueError(f"start ({first}) must be before end ({last}); end is exclusive")
@@ -162,7 +154,7 @@ def apply(
 def key_exprs(
     rel: ir.Table, keys: Sequence[str], *, date: ir.DateValue | None = None
 ) -> list[ir.Value]:
-    """The grouping expressions of ``keys`` on a KPI relation, named as in KEY_COLUMNS.
+    """Build the grouping expressions of ``keys`` on a KPI relation (KEY_COLUMNS names).
 
     ``date`` replaces business_date for the calendar keys (day, week, month, quarter):
     last year's rows are grouped by their date moved one year on, so they line up with this
@@ -198,10 +190,5 @@ def aggregate(rel: ir.Table, keys: Sequence[ir.Value], **metrics: ir.Value) -> i
 
 
 def ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
-    """numerator / denominator as a float, NULL when the denominator is zero or NULL."""
+    """Numerator / denominator as a float, NULL when the denominator is zero or NULL."""
     return numerator.cast("float64") / denominator.cast("float64").nullif(0.0)
-
-
-def literal_dates(f: Filters) -> tuple[ir.Scalar, ir.Scalar]:
-    """The period bounds as ibis literals (dates), for expressions that need them."""
-    return ibis.literal(f.start, type="date"), ibis.literal(f.end, type="date")

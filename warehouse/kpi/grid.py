@@ -22,7 +22,11 @@ def outlet_codes(src: Source, f: Filters) -> list[str]:
     """Outlets that pass the outlet, township and outlet-type filters, sorted."""
     o = src.outlets()
     preds = []
-    for name, column in (("outlets", "outlet_code"), ("township", "township"), ("outlet_type", "outlet_type")):
+    for name, column in (
+        ("outlets", "outlet_code"),
+        ("township", "township"),
+        ("outlet_type", "outlet_type"),
+    ):
         values = getattr(f, name)
         if values is not None:
             preds.append(o[column].isin(values))

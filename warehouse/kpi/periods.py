@@ -13,7 +13,7 @@ from warehouse.kpi.filters import to_date
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (or earlier), clamped to the month's last day."""
+    """Move a day by ``months`` (negative: back), clamped to the month's last day."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
@@ -21,14 +21,14 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 
 def _whole_months(start: dt.date, end: dt.date) -> int | None:
-    """Number of months when [start, end) is whole calendar months, else None."""
+    """Count the months of [start, end) if it is whole calendar months, else None."""
     if start.day != 1 or end.day != 1:
         return None
     return (end.year - start.year) * 12 + end.month - start.month
 
 
 def previous_period(start: dt.date | str, end: dt.date | str) -> tuple[dt.date, dt.date]:
-    """The period of equal length just before [start, end).
+    """Return the period of equal length just before [start, end).
 
     Whole calendar months compare with the same number of months before (November with
     October, a quarter with the quarter before), although their day counts differ; any
@@ -37,6 +37,7 @@ def previous_period(start: dt.date | str, end: dt.date | str) -> tuple[dt.date, 
     Example:
         >>> previous_period("2025-11-01", "2025-12-01")
         (datetime.date(2025, 10, 1), datetime.date(2025, 11, 1))
+
     """
     first, last = to_date(start, "start"), to_date(end, "end")
     months = _whole_months(first, last)
@@ -51,6 +52,7 @@ def same_period_last_year(start: dt.date | str, end: dt.date | str) -> tuple[dt.
     Example:
         >>> same_period_last_year("2026-03-01", "2026-04-01")
         (datetime.date(2025, 3, 1), datetime.date(2025, 4, 1))
+
     """
     first, last = to_date(start, "start"), to_date(end, "end")
     return _add_months(first, -12), _add_months(last, -12)

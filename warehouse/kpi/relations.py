@@ -119,7 +119,7 @@ ROSTER_COLUMNS = (
 
 
 def table(backend: BaseBackend, name: str) -> ir.Table:
-    """A warehouse table, without the deprecation noise ibis 12 emits on DuckDB 2.
+    """Open a warehouse table without the deprecation noise ibis 12 emits on DuckDB 2.
 
     ibis 12 still calls ``fetch_arrow_table`` (deprecated in DuckDB 1.5, gone from the
     connection in 2.0) when it reads a table's schema; the call works on a relation, so
@@ -172,7 +172,7 @@ def _flag(condition: ir.BooleanValue) -> ir.IntegerValue:
 
 
 def _value_if(condition: ir.BooleanValue, value: ir.Value, dtype: str) -> ir.Value:
-    """The value where the condition holds, else NULL."""
+    """Keep the value where the condition holds, else NULL."""
     return ibis.ifelse(condition.fill_null(False), value.cast(dtype), ibis.null(dtype))
 
 

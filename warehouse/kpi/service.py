@@ -57,34 +57,15 @@ SERVICE_COUNTS = (
     "abandoned",
     "errors",
 )
-SERVICE_COLUMNS = (
-    *SERVICE_COUNTS[:5],
-    "abandonment_rate",
-    "wait_mean_s",
-    "wait_p50_s",
-    "wait_p90_s",
-    "service_level",
-    "service_mean_s",
-    "service_p90_s",
-    "service_vs_standard",
-    "errors",
-    "errors_per_1000",
-    "satisfaction_rate",
-    "rating_coverage",
-    "self_service_share",
-    "counter_staff_hours",
-    "served_per_staff_hour",
-    "utilisation",
-)
 
 
 def target_wait_s() -> int:
-    """The service-level wait target in seconds (config/settings.yaml service.target_wait_s)."""
+    """Return the service-level wait target [s] (settings.yaml service.target_wait_s)."""
     return int(load_config("settings")["service"]["target_wait_s"])
 
 
 def needs_staff(keys: Sequence[str], f: Filters) -> bool:
-    """True when a query must read events because cells have no staff or position."""
+    """Tell whether a query must read events (cells have no staff or position)."""
     return "staff" in keys or f.position is not None
 
 
@@ -217,6 +198,7 @@ def service_summary(
     Example:
         >>> service_summary(con, start="2025-10-01", end="2025-11-01", by="outlet",
         ...                 township="城关")
+
     """
     src = Source.of(con, use_marts)
     f = make_filters(start, end, **filters)

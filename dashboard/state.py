@@ -1,0 +1,29 @@
+"""State that must survive page changes and be bookmarkable: kept in the URL query string."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.i18n import LANGUAGES
+
+
+def language() -> str:
+    """The chosen language: the sidebar switch, else ``?lang=``, else English.
+
+    Whatever is chosen is written back to the URL so a bookmark reopens it.
+    """
+    if "lang" not in st.session_state:
+        wanted = st.query_params.get("lang", "en")
+        st.session_state["lang"] = wanted if wanted in LANGUAGES else "en"
+    lang = st.session_state["lang"]
+    st.query_params["lang"] = lang
+    return lang
+
+
+def month_choice(months: list[str], label: str, default: str) -> str:
+    """The month picked in the sidebar (``?month=YYYY-MM``), ``default`` when none is."""
+    wanted = st.query_params.get("month")
+    index = months.index(wanted if wanted in months else default)
+    chosen = st.sidebar.selectbox(label, months, index=index, key="month")
+    st.query_params["month"] = chosen
+    return chosen

@@ -1,0 +1,79 @@
+"""The chairman's headline: chosen KPIs for a period, with change, target and RAG.
+
+One function so the overview page and the quarterly review pack show the same cards:
+each KPI comes from the KPI layer's own summary (service, complaints, deposits), compared
+with the previous equal period, and judged against its target for the year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import polars as pl
+
+from warehouse.kpi import (
+    compare,
+    complaint_summary,
+    deposit_summary,
+    kpi,
+    rag,
+    service_summary,
+    targets,
+)
+
+SUMMARIES: dict[str, Any] = {
+    "service_summary": service_summary,
+    "complaint_summary": complaint_summary,
+    "deposit_summary": deposit_summary,
+}
+
+
+def headline(
+    con: Any,
+    *,
+    start: dt.date,
+    end: dt.date,
+    kpis: Sequence[str],
+    **filters: str | Iterable[str] | None,
+) -> pl.DataFrame:
+    """One row per requested KPI, in the order asked: current, previous, change, target, rag.
+
+    ``improved`` is True when the change is good news in the KPI's direction (a fall in
+    waiting time is good news), so a screen can colour it without knowing the KPI.
+    """
+    sources = {kpi(name).source for name in kpis}
+    parts = []
+    for source in sorted(sources):
+        fn = SUMMARIES[source]
+        extra = {"by": ()} if source == "deposit_summary" else {}
+        parts.append(compare(fn, con, start=start, end=end, **extra, **filters))
+    compared = pl.concat(parts, how="diagonal_relaxed").unique("kpi", keep="first")
+    goals = targets(con, start.year)
+    rows = []
+    for name in kpis:
+        found = compared.filter(pl.col("kpi") == name)
+        row = found.row(0, named=True) if found.height else {}
+        target_rows = goals.filter(pl.col("kpi") == name)
+        target = target_rows["target"][0] if target_rows.height else None
+        current = row.get("current")
+        rows.append(
+            {
+                "kpi": name,
+                "current": current,
+                "previous": row.get("previous"),
+                "change": row.get("change"),
+                "improved": row.get("improved"),
+                "direction": kpi(name).direction,
+                "target": target,
+                "rag": rag(name, current, target),
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "kpi": pl.String, "current": pl.Float64, "previous": pl.Float64, "change": pl.Float64,
+            "improved": pl.Boolean, "direction": pl.String, "target": pl.Float64, "rag": pl.String,
+        },
+    )
