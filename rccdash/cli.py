@@ -25,7 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)
 DbOption = Annotated[
     Path | None,
     typer.Option("--db", help="Warehouse file (default: $RCCDASH_DB or data/warehouse.duckdb)."),
@@ -179,6 +179,8 @@ def serve(
         sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboard" / "app.py"),
         "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",  # no "Deploy" button for county staff
+        "--client.showErrorDetails", "false",  # never show a traceback to a user
     ]
     console.print(f"Dashboard on http://localhost:{port} (warehouse {db_path}); Ctrl+C to stop")
     raise typer.Exit(subprocess.call(command, env=env))

@@ -86,6 +86,9 @@ def test_overview_in_the_browser(server: str, browser: Browser) -> None:
     _shot(page, "overview-en")
 
     december = _open(browser, f"{server}/overview?month=2025-12")
+    # Streamlit shows "Page not found" on the very first session after a start when it
+    # opens a page other than the default (streamlit/streamlit#9992); later ones are fine.
+    assert december.get_by_text("Page not found").count() == 0
     assert december.locator('[data-testid="stMetricValue"]').first.inner_text() != first
     assert "2025-12-01" in december.content()
     december.close()

@@ -11,8 +11,10 @@ import datetime as dt
 from typing import Any
 
 import duckdb
+import ibis
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from warehouse.kpi import service_summary
 
@@ -212,3 +214,10 @@ def test_bad_arguments(base_wh: duckdb.DuckDBPyConnection) -> None:
         service_summary(base_wh, by="region", **MARCH)
     with pytest.raises(ValueError, match="before end"):
         service_summary(base_wh, start="2024-04-01", end="2024-03-01")
+
+
+def test_accepts_an_ibis_backend(wh: duckdb.DuckDBPyConnection) -> None:
+    backend = ibis.duckdb.from_connection(wh)
+    assert_frame_equal(
+        service_summary(backend, by="outlet", **MARCH), service_summary(wh, by="outlet", **MARCH)
+    )
