@@ -13,8 +13,8 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.i18n import LANGUAGES, translate  # noqa: E402
-from dashboard.state import language  # noqa: E402
+from dashboard.i18n import LANGUAGES, translate
+from dashboard.state import language
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -26,7 +26,9 @@ st.sidebar.selectbox(
     format_func=LANGUAGES.__getitem__,
     key="lang",
 )
-overview = st.Page(VIEWS / "overview.py", title=translate("nav_overview", lang), url_path="overview")
+overview = st.Page(
+    VIEWS / "overview.py", title=translate("nav_overview", lang), url_path="overview"
+)
 
 
 def _home() -> None:
@@ -34,5 +36,8 @@ def _home() -> None:
     st.switch_page(overview)
 
 
-pages = [st.Page(_home, title="rccdash", url_path="home", default=True, visibility="hidden"), overview]
+pages = [
+    st.Page(_home, title="rccdash", url_path="home", default=True, visibility="hidden"),
+    overview,
+]
 st.navigation(pages).run()

@@ -66,7 +66,7 @@ def format_kpi(name: str, value: float | None, lang: str) -> str:
         return format_number(value, "CNY", lang)
     spec = kpi(name).format
     if spec.endswith("d"):
-        return format(int(round(value)), spec)
+        return format(round(value), spec)
     return format(value, spec)
 
 

@@ -10,6 +10,7 @@ only the ETL process imports it: never the dashboard.
 from __future__ import annotations
 
 import html
+import itertools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,14 @@ if TYPE_CHECKING:
     from etl.pipeline import FileOutcome
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+STYLE = (
+    'body{font-family:"Noto Sans CJK SC",sans-serif;margin:2em;color:#222}'
+    "table{border-collapse:collapse;margin:1em 0}"
+    "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+    "tr.bad td{background:#fde8e8}tr.ok td:first-child{color:#1a7f37}"
+    "tr.bad td:first-child{color:#c62828}"
+)
+NONE_ROW = "<tr><td colspan=2>none</td></tr>"
 
 
 def expectations(kind: str) -> list[Any]:
@@ -37,17 +46,24 @@ def expectations(kind: str) -> list[Any]:
     for column, allowed in spec.get("in_set", {}).items():
         out.append(e.ExpectColumnValuesToBeInSet(column=column, value_set=list(allowed)))
     for column, bounds in spec.get("between", {}).items():
-        out.append(e.ExpectColumnValuesToBeBetween(column=column, min_value=bounds.get("min"), max_value=bounds.get("max")))
+        out.append(
+            e.ExpectColumnValuesToBeBetween(
+                column=column, min_value=bounds.get("min"), max_value=bounds.get("max")
+            )
+        )
     key = spec.get("key", [])
     if len(key) == 1:
         out.append(e.ExpectColumnValuesToBeUnique(column=key[0]))
     elif key:
         out.append(e.ExpectCompoundColumnsToBeUnique(column_list=list(key)))
     order = spec.get("order", [])
-    for earlier, later in zip(order, order[1:], strict=False):
+    for earlier, later in itertools.pairwise(order):
         out.append(
             e.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing"
+                column_A=later,
+                column_B=earlier,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
             )
         )
     for column in spec.get("id_text", []):
@@ -61,13 +77,24 @@ def validate_sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> list[di
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     columns = ", ".join(["__row", *(quote(c) for c in mapping.kind.types)])
-    frame = con.sql(f"SELECT {columns} FROM stg WHERE __drop IS NULL ORDER BY __row LIMIT {int(settings()['gx_sample_rows'])}").df()
+    limit = int(settings()["gx_sample_rows"])
+    frame = con.sql(
+        f"SELECT {columns} FROM stg WHERE __drop IS NULL ORDER BY __row LIMIT {limit}"
+    ).df()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = context.data_sources.add_pandas("staged").add_dataframe_asset("file").add_batch_definition_whole_dataframe("all")
-    declared = gx.ExpectationSuite(name=mapping.kind.name, expectations=expectations(mapping.kind.name))
+    batch = (
+        context.data_sources.add_pandas("staged")
+        .add_dataframe_asset("file")
+        .add_batch_definition_whole_dataframe("all")
+    )
+    declared = gx.ExpectationSuite(
+        name=mapping.kind.name, expectations=expectations(mapping.kind.name)
+    )
     declared = context.suites.add(declared)
-    definition = context.validation_definitions.add(gx.ValidationDefinition(data=batch, suite=declared, name="file"))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(data=batch, suite=declared, name="file")
+    )
     result = definition.run(
         batch_parameters={"dataframe": frame},
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["__row"]},
@@ -90,7 +117,11 @@ def validate_sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> list[di
 
 
 def write_report(
-    con: duckdb.DuckDBPyConnection, mapping: Mapping, outcome: FileOutcome, load_id: int, folder: Path
+    con: duckdb.DuckDBPyConnection,
+    mapping: Mapping,
+    outcome: FileOutcome,
+    load_id: int,
+    folder: Path,
 ) -> Path:
     """Write ``load-<id>-<file>.html`` with the GX results and the whole-file rule counts."""
     results = validate_sample(con, mapping)
@@ -104,26 +135,31 @@ def render(outcome: FileOutcome, mapping: Mapping, results: list[dict[str, Any]]
     """The report as a self-contained HTML page."""
     esc = html.escape
     sample = results[0]["checked"] if results else 0
-    rule_rows = "".join(f"<tr><td>{esc(rule)}</td><td>{count:,}</td></tr>" for rule, count in outcome.rule_counts.items())
+    rule_rows = "".join(
+        f"<tr><td>{esc(rule)}</td><td>{count:,}</td></tr>"
+        for rule, count in outcome.rule_counts.items()
+    )
     gx_rows = "".join(
         f"<tr class={'ok' if r['success'] else 'bad'}><td>{'✔' if r['success'] else '✘'}</td>"
         f"<td>{esc(r['expectation'])}</td><td><code>{esc(str(r['kwargs']))}</code></td>"
         f"<td>{r['unexpected']:,}</td><td>{esc(', '.join(map(str, r['rows'])))}</td></tr>"
         for r in results
     )
-    sources = "".join(f"<tr><td>{esc(f)}</td><td>{esc(s)}</td></tr>" for f, s in mapping.sources.items())
+    sources = "".join(
+        f"<tr><td>{esc(f)}</td><td>{esc(s)}</td></tr>" for f, s in mapping.sources.items()
+    )
     return f"""<!doctype html><html><head><meta charset="utf-8">
 <title>Validation report: {esc(outcome.path.name)}</title>
-<style>body{{font-family:"Noto Sans CJK SC",sans-serif;margin:2em;color:#222}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
-tr.bad td{{background:#fde8e8}}tr.ok td:first-child{{color:#1a7f37}}tr.bad td:first-child{{color:#c62828}}</style>
+<style>{STYLE}</style>
 </head><body><h1>Validation report: {esc(outcome.path.name)}</h1>
 <p>Kind <b>{esc(mapping.kind.name)}</b>. Rows read {outcome.read:,}: loaded {outcome.loaded:,},
-duplicate {outcome.duplicate:,}, quarantined {outcome.quarantined:,}, dropped {outcome.dropped:,}.</p>
+duplicate {outcome.duplicate:,}, quarantined {outcome.quarantined:,},
+dropped {outcome.dropped:,}.</p>
 <h2>Rules that quarantined or dropped rows (whole file)</h2>
-<table><tr><th>rule</th><th>rows</th></tr>{rule_rows or '<tr><td colspan=2>none</td></tr>'}</table>
+<table><tr><th>rule</th><th>rows</th></tr>{rule_rows or NONE_ROW}</table>
 <h2>Great Expectations suite “{esc(mapping.kind.name)}” on the first {sample:,} rows</h2>
-<table><tr><th></th><th>expectation</th><th>arguments</th><th>unexpected</th><th>first failing rows</th></tr>{gx_rows}</table>
+<table><tr><th></th><th>expectation</th><th>arguments</th><th>unexpected</th>
+<th>first failing rows</th></tr>{gx_rows}</table>
 <h2>Where each canonical field came from</h2>
 <table><tr><th>field</th><th>source</th></tr>{sources}</table>
 </body></html>"""

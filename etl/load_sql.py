@@ -49,7 +49,8 @@ INSERT_SQL: dict[str, list[str]] = {
         # Reversed by a reversal in this file or one loaded before (either may come first).
         " txn_id IN (SELECT reversal_of FROM src WHERE reversal_of IS NOT NULL"
         " UNION ALL SELECT reversal_of FROM fact_transaction WHERE reversal_of IS NOT NULL),"
-        " date_diff('second', ticket_at, started_at), date_diff('second', started_at, completed_at),"
+        " date_diff('second', ticket_at, started_at),"
+        " date_diff('second', started_at, completed_at),"
         " $load_id FROM src"
     ],
     "complaints": [

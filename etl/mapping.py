@@ -18,17 +18,30 @@ from etl.profiles import FieldSpec, Profile, normalise_header
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space fold to ASCII in codes/numbers.
 _FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 _HALF = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
-_FULL_PATTERN = "[\uFF01-\uFF5E\u3000]"
+_FULL_PATTERN = "[\uff01-\uff5e\u3000]"
 # Free text keeps its own punctuation; every other field is folded and trimmed.
 FREE_TEXT = {"description", "name", "outlet_name", "township", "name_en", "name_zh"}
 # Fields whose canonical values are lower-case codes.
 CODES = {
-    "channel", "business_type", "status", "customer_segment", "outlet_type", "position",
-    "category", "severity", "penalty", "kpi",
+    "channel",
+    "business_type",
+    "status",
+    "customer_segment",
+    "outlet_type",
+    "position",
+    "category",
+    "severity",
+    "penalty",
+    "kpi",
 }
 DEFAULT_TIME_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M",
-    "%Y%m%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+    "%Y%m%d %H:%M:%S",
+    "%Y%m%d%H%M%S",
+    "%Y-%m-%dT%H:%M:%S",
 )
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%m/%d/%Y")
 
@@ -84,7 +97,9 @@ def normalise_raw(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
         return frame
     folded = {c for f, c in mapping.sources.items() if f not in FREE_TEXT and c in used}
     pattern = r"^\s|\s$|" + _FULL_PATTERN
-    flags = frame.select(pl.col(c).str.contains(pattern).any() for c in sorted(used)).row(0, named=True)
+    flags = frame.select(pl.col(c).str.contains(pattern).any() for c in sorted(used)).row(
+        0, named=True
+    )
     fixes = []
     for column, needs in flags.items():
         if needs:
@@ -101,7 +116,9 @@ def _nulls(field: str, profile: Profile) -> tuple[str, ...]:
     return profile.null_values + (spec.null_values if spec else ())
 
 
-def _source_expr(field: str, spec: FieldSpec | None, index: dict[str, str], profile: Profile) -> tuple[str | None, str]:
+def _source_expr(
+    field: str, spec: FieldSpec | None, index: dict[str, str], profile: Profile
+) -> tuple[str | None, str]:
     """SQL over the raw columns giving the folded text of ``field``, and where it comes from.
 
     This is the first staging layer; :func:`text_sql` builds on its result by column name,
@@ -112,7 +129,10 @@ def _source_expr(field: str, spec: FieldSpec | None, index: dict[str, str], prof
     if spec and spec.constant is not None:
         return literal(spec.constant), f"constant {spec.constant!r}"
     if spec and spec.date and spec.time:
-        date_col, time_col = index.get(normalise_header(spec.date)), index.get(normalise_header(spec.time))
+        date_col, time_col = (
+            index.get(normalise_header(spec.date)),
+            index.get(normalise_header(spec.time)),
+        )
         if date_col is None or time_col is None:
             return None, f"date {spec.date!r} + time {spec.time!r} (column missing)"
         time_sql = quote(time_col)

@@ -109,7 +109,9 @@ class _Planned:
     encoding: str
 
 
-def _plan(path: Path, profile: Profile, options: LoadOptions, digest: str) -> _Planned | FileOutcome:
+def _plan(
+    path: Path, profile: Profile, options: LoadOptions, digest: str
+) -> _Planned | FileOutcome:
     """Read and map one file, or say why it is rejected."""
     outcome = FileOutcome(path)
     try:
@@ -184,7 +186,9 @@ class _NothingLoaded(Exception):
     """Every planned file was rejected: abandon the new version so the file stays untouched."""
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, item: _Planned, profile: Profile, options: LoadOptions) -> None:
+def _load_one(
+    con: duckdb.DuckDBPyConnection, item: _Planned, profile: Profile, options: LoadOptions
+) -> None:
     """Stage, validate and move one file inside the run's transaction-like new version."""
     started = time.perf_counter()
     began = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -205,7 +209,9 @@ def _load_one(con: duckdb.DuckDBPyConnection, item: _Planned, profile: Profile, 
         )
         outcome.seconds = time.perf_counter() - started
         return
-    load_id = int(con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM etl_load").fetchall()[0][0])
+    load_id = int(
+        con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM etl_load").fetchall()[0][0]
+    )
     move_rows(con, mapping.kind.name, load_id, raw)
     del raw
     if options.report:
@@ -217,10 +223,21 @@ def _load_one(con: duckdb.DuckDBPyConnection, item: _Planned, profile: Profile, 
     con.execute(
         "INSERT INTO etl_load VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?)",
         [
-            load_id, outcome.path.name, item.digest, mapping.kind.name, fates.read, fates.load,
-            fates.quarantined, fates.duplicate, fates.dropped, began,
-            dt.datetime.now(dt.UTC).replace(tzinfo=None), _summary(fates), profile.name,
-            item.encoding, str(outcome.report) if outcome.report else None,
+            load_id,
+            outcome.path.name,
+            item.digest,
+            mapping.kind.name,
+            fates.read,
+            fates.load,
+            fates.quarantined,
+            fates.duplicate,
+            fates.dropped,
+            began,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            _summary(fates),
+            profile.name,
+            item.encoding,
+            str(outcome.report) if outcome.report else None,
         ],
     )
 
@@ -243,15 +260,21 @@ def _reports_dir() -> Path:
 def _fill(outcome: FileOutcome, fates: Fates) -> None:
     """Copy the tallies onto the outcome."""
     outcome.read, outcome.loaded, outcome.duplicate = fates.read, fates.load, fates.duplicate
-    outcome.quarantined, outcome.dropped, outcome.rule_counts = fates.quarantined, fates.dropped, fates.rule_counts
+    outcome.quarantined, outcome.dropped, outcome.rule_counts = (
+        fates.quarantined,
+        fates.dropped,
+        fates.rule_counts,
+    )
 
 
 def _top_rules(fates: Fates, n: int = 3) -> str:
     """The most frequent rules, for a one-line message."""
-    return ", ".join(f"{rule} ({count:,})" for rule, count in list(fates.rule_counts.items())[:n]) or "none"
+    return (
+        ", ".join(f"{rule} ({count:,})" for rule, count in list(fates.rule_counts.items())[:n])
+        or "none"
+    )
 
 
 def _summary(fates: Fates) -> str | None:
     """The message stored with a load: which rules quarantined or dropped rows."""
     return f"rules: {_top_rules(fates, 8)}" if fates.rule_counts else None
-

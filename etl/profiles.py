@@ -22,7 +22,14 @@ from warehouse.settings import CONFIG_DIR
 PROFILE_DIR = CONFIG_DIR / "profiles"
 FIELD_KEYS = {"aliases", "values", "null_values", "formats", "date", "time", "constant", "sql"}
 PROFILE_KEYS = {
-    "name", "description", "kind", "extends", "null_values", "formats", "fields", "drop_rows",
+    "name",
+    "description",
+    "kind",
+    "extends",
+    "null_values",
+    "formats",
+    "fields",
+    "drop_rows",
     "skip_rules",
 }
 
@@ -91,16 +98,23 @@ def _field(name: str, spec: Any, where: str) -> FieldSpec:
         raise ProfileError(f"{where}: fields.{name} must be a mapping")
     unknown = set(spec) - FIELD_KEYS
     if unknown:
-        raise ProfileError(f"{where}: fields.{name} has unknown key(s) {sorted(unknown)}; allowed: {sorted(FIELD_KEYS)}")
+        raise ProfileError(
+            f"{where}: fields.{name} has unknown key(s) {sorted(unknown)};"
+            f" allowed: {sorted(FIELD_KEYS)}"
+        )
     values = spec.get("values") or {}
     if not isinstance(values, dict):
         raise ProfileError(f"{where}: fields.{name}.values must map raw text to canonical text")
     if bool(spec.get("date")) != bool(spec.get("time")):
-        raise ProfileError(f"{where}: fields.{name} needs both `date` and `time` columns, or neither")
+        raise ProfileError(
+            f"{where}: fields.{name} needs both `date` and `time` columns, or neither"
+        )
     constant = spec.get("constant")
     return FieldSpec(
         aliases=_as_tuple(spec.get("aliases"), f"{where}: fields.{name}.aliases"),
-        values={str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in values.items()},
+        values={
+            str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in values.items()
+        },
         null_values=_as_tuple(spec.get("null_values"), f"{where}: fields.{name}.null_values"),
         formats=_as_tuple(spec.get("formats"), f"{where}: fields.{name}.formats"),
         date=spec.get("date"),
@@ -120,7 +134,9 @@ def _read(path: Path) -> dict[str, Any]:
         raise ProfileError(f"{path}: a profile is a mapping with keys {sorted(PROFILE_KEYS)}")
     unknown = set(data) - PROFILE_KEYS
     if unknown:
-        raise ProfileError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(PROFILE_KEYS)}")
+        raise ProfileError(
+            f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(PROFILE_KEYS)}"
+        )
     return data
 
 
@@ -137,7 +153,7 @@ def resolve_profile_path(name_or_path: str) -> Path:
 
 
 def load_profile(name_or_path: str = "default") -> Profile:
-    """Load a profile; a profile ``extends`` another (``default`` unless it says ``extends: null``)."""
+    """Load a profile, merged over the one it ``extends`` (``default`` unless ``extends: null``)."""
     path = resolve_profile_path(name_or_path)
     data = _read(path)
     where = str(path)

@@ -57,8 +57,11 @@ def row_checks(kind: ExportKind, *, period: tuple[str, str] | None = None) -> li
     for field, sql_type in kind.types.items():
         if sql_type != "VARCHAR":
             checks.append(
-            Check(f"bad_type_{field}", f"{quote(field + '__txt')} IS NOT NULL AND {quote(field)} IS NULL")
-        )
+                Check(
+                    f"bad_type_{field}",
+                    f"{quote(field + '__txt')} IS NOT NULL AND {quote(field)} IS NULL",
+                )
+            )
     for field in spec.get("not_null", []):
         fails = f"{quote(field)} IS NULL"
         if kind.types[field] != "VARCHAR":
@@ -67,10 +70,17 @@ def row_checks(kind: ExportKind, *, period: tuple[str, str] | None = None) -> li
     for name, condition in spec.get("not_null_when", {}).items():
         checks.append(Check(f"missing_{name}", f"NOT ({condition})"))
     for field in spec.get("id_text", []):
-        checks.append(Check(f"id_not_text_{field}", f"regexp_matches({quote(field)}, {literal(ID_NOT_TEXT)})"))
+        checks.append(
+            Check(f"id_not_text_{field}", f"regexp_matches({quote(field)}, {literal(ID_NOT_TEXT)})")
+        )
     for field, allowed in spec.get("in_set", {}).items():
         listed = ", ".join(literal(str(v)) for v in allowed)
-        checks.append(Check(f"not_allowed_{field}", f"{quote(field)} IS NOT NULL AND {quote(field)} NOT IN ({listed})"))
+        checks.append(
+            Check(
+                f"not_allowed_{field}",
+                f"{quote(field)} IS NOT NULL AND {quote(field)} NOT IN ({listed})",
+            )
+        )
     for field, bounds in spec.get("between", {}).items():
         parts = []
         if "min" in bounds:
@@ -88,7 +98,9 @@ def row_checks(kind: ExportKind, *, period: tuple[str, str] | None = None) -> li
         checks.append(Check("timestamp_order", " OR ".join(pairs)))
     if duration := spec.get("max_duration"):
         limit = int(duration.get("seconds", cfg["max_duration_s"]))
-        over = [f"date_diff('second', {quote(a)}, {quote(b)}) > {limit}" for a, b in duration["pairs"]]
+        over = [
+            f"date_diff('second', {quote(a)}, {quote(b)}) > {limit}" for a, b in duration["pairs"]
+        ]
         checks.append(Check(f"duration_over_{limit // 3600}h", " OR ".join(over)))
     future = [f"{quote(f)} > now()::TIMESTAMP" for f in spec.get("not_future", [])]
     if future:
@@ -133,12 +145,15 @@ def reference_checks(kind: ExportKind) -> list[Check]:
             )
         )
     if "staff_known" in wanted:
-        day = "s.work_date" if kind.name == "roster" else "coalesce(s.ticket_at, s.started_at)::DATE"
+        day = (
+            "s.work_date" if kind.name == "roster" else "coalesce(s.ticket_at, s.started_at)::DATE"
+        )
         checks.append(
             Check(
                 "staff_not_assigned",
                 f"""SELECT s.__row FROM stg s
-                    LEFT JOIN dim_staff a ON a.staff_id = s.staff_id AND a.outlet_code = s.outlet_code
+                    LEFT JOIN dim_staff a
+                        ON a.staff_id = s.staff_id AND a.outlet_code = s.outlet_code
                         AND a.valid_from <= {day} AND (a.valid_to IS NULL OR {day} < a.valid_to)
                     LEFT JOIN (SELECT DISTINCT staff_id, work_date FROM fact_roster) r
                         ON r.staff_id = s.staff_id AND r.work_date = {day}
@@ -153,5 +168,7 @@ def failures_sql(checks: list[Check]) -> str:
     """SQL for the list of names of the checks a row fails (empty list when it passes)."""
     if not checks:
         return "[]::VARCHAR[]"
-    cases = ", ".join(f"CASE WHEN coalesce(({c.fails}), false) THEN {literal(c.name)} END" for c in checks)
+    cases = ", ".join(
+        f"CASE WHEN coalesce(({c.fails}), false) THEN {literal(c.name)} END" for c in checks
+    )
     return f"list_filter([{cases}], lambda x: x IS NOT NULL)"

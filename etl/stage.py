@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from etl.mapping import Mapping, normalise_raw, literal, quote, text_sql, typed_sql
+from etl.mapping import Mapping, literal, normalise_raw, quote, text_sql, typed_sql
 from etl.profiles import Profile
 from etl.read import RawTable
 from etl.rules import failures_sql, reference_checks, row_checks, suite
@@ -63,7 +63,12 @@ def file_period(name: str) -> tuple[str, str] | None:
 
 
 def stage(
-    con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping, profile: Profile, *, file_name: str
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    mapping: Mapping,
+    profile: Profile,
+    *,
+    file_name: str,
 ) -> None:
     """Create temp table ``stg``: one row per data row, canonical typed columns, row checks.
 
@@ -72,20 +77,33 @@ def stage(
     fails (a value present but not castable is one), ``__h`` hashes its canonical content.
     """
     con.register("raw_in", normalise_raw(raw.frame, mapping))
-    drops = [f"WHEN __row IN ({', '.join(map(str, raw.subtotal_rows))}) THEN 'subtotal_row'"] if raw.subtotal_rows else []
-    drops += [f"WHEN coalesce(({rule.when}), false) THEN {literal(rule.name)}" for rule in profile.drop_rows]
+    drops = (
+        [f"WHEN __row IN ({', '.join(map(str, raw.subtotal_rows))}) THEN 'subtotal_row'"]
+        if raw.subtotal_rows
+        else []
+    )
+    drops += [
+        f"WHEN coalesce(({rule.when}), false) THEN {literal(rule.name)}"
+        for rule in profile.drop_rows
+    ]
     drop_sql = f"CASE {' '.join(drops)} END" if drops else "NULL::VARCHAR"
     fields = mapping.kind.types
     source = ", ".join(
         f"{mapping.source_sql.get(f, 'NULL::VARCHAR')} AS {quote(f + '__src')}" for f in fields
     )
-    text = ", ".join(f"{text_sql(f, quote(f + '__src'), profile)} AS {quote(f + '__txt')}" for f in fields)
-    typed = [f"{typed_sql(f, t, quote(f + '__txt'), profile)} AS {quote(f)}" for f, t in fields.items()]
+    text = ", ".join(
+        f"{text_sql(f, quote(f + '__src'), profile)} AS {quote(f + '__txt')}" for f in fields
+    )
+    typed = [
+        f"{typed_sql(f, t, quote(f + '__txt'), profile)} AS {quote(f)}" for f, t in fields.items()
+    ]
     typed += [quote(f + "__txt") for f, t in fields.items() if t != "VARCHAR"]
     defaults = DEFAULTS.get(mapping.kind.name)
     replace = f" REPLACE ({defaults})" if defaults else ""
     checks = [
-        c for c in row_checks(mapping.kind, period=file_period(file_name)) if c.name not in profile.skip_rules
+        c
+        for c in row_checks(mapping.kind, period=file_period(file_name))
+        if c.name not in profile.skip_rules
     ]
     final = ", ".join(quote(f) for f in fields)
     con.execute("DROP TABLE IF EXISTS stg")
@@ -94,9 +112,10 @@ def stage(
             f"""CREATE TEMP TABLE stg AS
                 WITH a AS (SELECT __row, {drop_sql} AS __drop, {source} FROM raw_in),
                      b AS (SELECT __row, __drop, {text} FROM a),
-                     c AS (SELECT __row, __drop, {', '.join(typed)} FROM b),
+                     c AS (SELECT __row, __drop, {", ".join(typed)} FROM b),
                      d AS (SELECT *{replace} FROM c)
-                SELECT __row, __drop, {final}, {failures_sql(checks)} AS __fail, hash({final}) AS __h
+                SELECT __row, __drop, {final},
+                       {failures_sql(checks)} AS __fail, hash({final}) AS __h
                 FROM d"""
         )
     finally:
@@ -114,10 +133,13 @@ def decide(con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile) -
     key = list(suite(kind.name).get("key", []))
     keys = ", ".join(quote(k) for k in key)
     if refs:
-        failing = " UNION ALL ".join(f"SELECT __row, {literal(c.name)} AS rule FROM ({c.fails})" for c in refs)
+        failing = " UNION ALL ".join(
+            f"SELECT __row, {literal(c.name)} AS rule FROM ({c.fails})" for c in refs
+        )
         con.execute(
             f"""UPDATE stg SET __fail = list_concat(stg.__fail, bad.rules)
-                FROM (SELECT __row, list(rule ORDER BY rule) AS rules FROM ({failing}) GROUP BY __row) AS bad
+                FROM (SELECT __row, list(rule ORDER BY rule) AS rules
+                      FROM ({failing}) GROUP BY __row) AS bad
                 WHERE stg.__row = bad.__row"""
         )
     if not key:
@@ -133,14 +155,18 @@ def decide(con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile) -
     if table:
         target_keys = ", ".join(f"{quote(renamed.get(k, k))} AS {quote(k)}" for k in key)
         target_hash = ", ".join(quote(renamed.get(f, f)) for f in kind.types)
-        match = " AND ".join(f"{quote(renamed.get(k, k))} IN (SELECT {quote(k)} FROM stg)" for k in key[:1])
+        match = " AND ".join(
+            f"{quote(renamed.get(k, k))} IN (SELECT {quote(k)} FROM stg)" for k in key[:1]
+        )
         existing = f"SELECT {target_keys}, hash({target_hash}) AS __old FROM {table} WHERE {match}"
     else:
-        existing = f"SELECT {', '.join(f'NULL::VARCHAR AS {quote(k)}' for k in key)}, NULL::UBIGINT AS __old WHERE false"
+        nothing = ", ".join(f"NULL::VARCHAR AS {quote(k)}" for k in key)
+        existing = f"SELECT {nothing}, NULL::UBIGINT AS __old WHERE false"
     conflict_loaded = "'conflicts_with_loaded'" if kind.name not in UPDATABLE else "NULL"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE fate AS
-            WITH valid AS (SELECT __row, {keys}, __h FROM stg WHERE __drop IS NULL AND len(__fail) = 0),
+            WITH valid AS (
+                SELECT __row, {keys}, __h FROM stg WHERE __drop IS NULL AND len(__fail) = 0),
             repeated AS (
                 SELECT {keys}, count(DISTINCT __h) AS versions, min(__row) AS first_row
                 FROM valid GROUP BY ALL HAVING count(*) > 1),
@@ -150,8 +176,11 @@ def decide(con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile) -
                        CASE WHEN r.versions > 1 THEN 'conflicting_rows_same_key'
                             WHEN e.__old IS NOT NULL AND e.__old <> v.__h THEN {conflict_loaded}
                        END AS conflict,
-                       coalesce(e.__old = v.__h, false) OR coalesce(v.__row > r.first_row, false) AS duplicate
-                FROM valid v LEFT JOIN repeated r USING ({keys}) LEFT JOIN existing e USING ({keys}))
+                       coalesce(e.__old = v.__h, false)
+                           OR coalesce(v.__row > r.first_row, false) AS duplicate
+                FROM valid v
+                LEFT JOIN repeated r USING ({keys})
+                LEFT JOIN existing e USING ({keys}))
             SELECT s.__row,
                    CASE WHEN s.__drop IS NOT NULL THEN 'dropped'
                         WHEN len(s.__fail) > 0 OR j.conflict IS NOT NULL THEN 'quarantined'
@@ -169,7 +198,8 @@ def _count(con: duckdb.DuckDBPyConnection) -> Fates:
     read = int(con.execute("SELECT count(*) FROM stg").fetchall()[0][0])
     rules = dict(
         con.execute(
-            "SELECT r, count(*) FROM (SELECT unnest(rules) AS r FROM fate) GROUP BY 1 ORDER BY 2 DESC"
+            "SELECT r, count(*) FROM (SELECT unnest(rules) AS r FROM fate)"
+            " GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall()
     )
     return Fates(

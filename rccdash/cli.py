@@ -35,8 +35,12 @@ DbOption = Annotated[
 def _progress() -> Progress:
     """A progress bar in the house style."""
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )
 
 
@@ -47,7 +51,9 @@ def generate(
     months: Annotated[int, typer.Option(help="Number of months.", min=1)] = 12,
     start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2025-10",
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 7,
-    volume: Annotated[float, typer.Option(help="Scale demand and staff (1.0 = brief's volumes).", min=0.01)] = 1.0,
+    volume: Annotated[
+        float, typer.Option(help="Scale demand and staff (1.0 = brief's volumes).", min=0.01)
+    ] = 1.0,
     workers: Annotated[int, typer.Option(help="Worker processes (0 = one per core).", min=0)] = 0,
 ) -> None:
     """Write a synthetic county's monthly exports (CSV), deterministic for a seed."""
@@ -75,9 +81,15 @@ def generate(
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Export files, or folders of exports.")],
     db: DbOption = None,
-    profile: Annotated[str, typer.Option(help="Import profile: a name in config/profiles or a YAML path.")] = "default",
-    kind: Annotated[str | None, typer.Option(help="Export kind, when the header does not tell.")] = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detect UTF-8 / GB18030).")] = None,
+    profile: Annotated[
+        str, typer.Option(help="Import profile: a name in config/profiles or a YAML path.")
+    ] = "default",
+    kind: Annotated[
+        str | None, typer.Option(help="Export kind, when the header does not tell.")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding (default: detect UTF-8 / GB18030).")
+    ] = None,
     report: Annotated[bool, typer.Option(help="Write the HTML validation report per file.")] = True,
 ) -> None:
     """Validate and load exports atomically; bad rows go to quarantine with their reasons."""
@@ -94,20 +106,38 @@ def load(
         with _progress() as bar:
             task = bar.add_task("reading", total=None)
             outcomes = load_paths(
-                db_path, paths, options,
-                lambda label, done, total: bar.update(task, completed=done, total=total, description=label),
+                db_path,
+                paths,
+                options,
+                lambda label, done, total: bar.update(
+                    task, completed=done, total=total, description=label
+                ),
             )
     except FileNotFoundError as exc:
         raise typer.BadParameter(str(exc), param_hint="PATHS") from None
     table = Table(
-        "file", "kind", "status", "read", "loaded", "duplicate", "quarantined", "dropped", "seconds",
+        "file",
+        "kind",
+        "status",
+        "read",
+        "loaded",
+        "duplicate",
+        "quarantined",
+        "dropped",
+        "seconds",
         title=f"Load into {db_path}",
     )
     for o in outcomes:
         style = {"rejected": "red", "skipped": "dim"}.get(o.status, "")
         table.add_row(
-            o.path.name, o.kind, f"[{style}]{o.status}[/{style}]" if style else o.status,
-            f"{o.read:,}", f"{o.loaded:,}", f"{o.duplicate:,}", f"{o.quarantined:,}", f"{o.dropped:,}",
+            o.path.name,
+            o.kind,
+            f"[{style}]{o.status}[/{style}]" if style else o.status,
+            f"{o.read:,}",
+            f"{o.loaded:,}",
+            f"{o.duplicate:,}",
+            f"{o.quarantined:,}",
+            f"{o.dropped:,}",
             f"{o.seconds:.1f}",
         )
     console.print(table)
@@ -115,7 +145,9 @@ def load(
         if o.message and o.status != "loaded":
             console.print(f"[bold]{o.path.name}[/bold]: {o.message}")
         elif o.rule_counts:
-            console.print(f"{o.path.name}: " + ", ".join(f"{r} {n:,}" for r, n in o.rule_counts.items()))
+            console.print(
+                f"{o.path.name}: " + ", ".join(f"{r} {n:,}" for r, n in o.rule_counts.items())
+            )
     if any(o.status == "rejected" for o in outcomes):
         raise typer.Exit(1)
 
@@ -138,14 +170,22 @@ def quarantine(
         rows = quarantined_rows(con, load_id=load_id, limit=limit)
     table = Table("load", "file", "row", "rules", "record", title="Quarantined rows")
     for r in rows.iter_rows(named=True):
-        table.add_row(str(r["load_id"]), r["file_name"], str(r["source_row"]), r["rules"], r["raw_record"][:120])
+        table.add_row(
+            str(r["load_id"]),
+            r["file_name"],
+            str(r["source_row"]),
+            r["rules"],
+            r["raw_record"][:120],
+        )
     console.print(table if rows.height else "No quarantined rows.")
 
 
 @app.command()
 def schema(
     db: DbOption = None,
-    doc: Annotated[Path | None, typer.Option(help="Write the schema reference (Markdown) here.")] = None,
+    doc: Annotated[
+        Path | None, typer.Option(help="Write the schema reference (Markdown) here.")
+    ] = None,
 ) -> None:
     """Create or migrate the warehouse schema; optionally write docs/schema.md."""
     import duckdb
@@ -170,17 +210,29 @@ def schema(
 @app.command()
 def serve(
     db: DbOption = None,
-    port: Annotated[int, typer.Option(help="Port to serve on.")] = load_config("settings")["dashboard"]["port"],
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = load_config("settings")[
+        "dashboard"
+    ]["port"],
 ) -> None:
     """Serve the dashboard (Streamlit) on the warehouse."""
     db_path = resolve_db_path(db)
     env = {**os.environ, "RCCDASH_DB": str(db_path.resolve())}
     command = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboard" / "app.py"),
-        "--server.port", str(port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "viewer",  # no "Deploy" button for county staff
-        "--client.showErrorDetails", "false",  # never show a traceback to a user
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "dashboard" / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",  # no "Deploy" button for county staff
+        "--client.showErrorDetails",
+        "false",  # never show a traceback to a user
     ]
     console.print(f"Dashboard on http://localhost:{port} (warehouse {db_path}); Ctrl+C to stop")
     raise typer.Exit(subprocess.call(command, env=env))
@@ -190,7 +242,9 @@ def serve(
 def demo(
     db: DbOption = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after loading.")] = False,
-    port: Annotated[int, typer.Option(help="Port to serve on.")] = load_config("settings")["dashboard"]["port"],
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = load_config("settings")[
+        "dashboard"
+    ]["port"],
 ) -> None:
     """Generate the demo county (if not there yet), load it and serve the dashboard."""
     exports = PROJECT_ROOT / load_config("settings")["demo"]["exports_dir"]

@@ -36,5 +36,6 @@ def coverage(con: duckdb.DuckDBPyConnection) -> Coverage:
 def outlets(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The outlet list (code, name, township, type) for filters and labels."""
     return con.sql(
-        "SELECT outlet_code, outlet_name, township, outlet_type FROM dim_outlet ORDER BY outlet_code"
+        "SELECT outlet_code, outlet_name, township, outlet_type FROM dim_outlet"
+        " ORDER BY outlet_code"
     ).pl()

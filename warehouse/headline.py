@@ -73,7 +73,13 @@ def headline(
     return pl.DataFrame(
         rows,
         schema={
-            "kpi": pl.String, "current": pl.Float64, "previous": pl.Float64, "change": pl.Float64,
-            "improved": pl.Boolean, "direction": pl.String, "target": pl.Float64, "rag": pl.String,
+            "kpi": pl.String,
+            "current": pl.Float64,
+            "previous": pl.Float64,
+            "change": pl.Float64,
+            "improved": pl.Boolean,
+            "direction": pl.String,
+            "target": pl.Float64,
+            "rag": pl.String,
         },
     )

@@ -69,18 +69,28 @@ def render() -> None:
     try:
         cov = data.fetch(coverage)
     except data.WarehouseMissing as missing:
-        st.info(f"**{translate('no_warehouse_title', lang)}**\n\n" + translate("no_warehouse_body", lang, path=missing.args[0]))
+        st.info(
+            f"**{translate('no_warehouse_title', lang)}**\n\n"
+            + translate("no_warehouse_body", lang, path=missing.args[0])
+        )
         return
     if cov.is_empty:
         st.info(translate("no_data", lang))
         return
     months = _months(cov.first_day, cov.last_day)
     complete = cov.last_day + dt.timedelta(days=1) == _month_bounds(months[-1])[1]
-    label = month_choice(months, translate("period", lang), default=months[-1 if complete or len(months) == 1 else -2])
+    label = month_choice(
+        months,
+        translate("period", lang),
+        default=months[-1 if complete or len(months) == 1 else -2],
+    )
     start, end = _month_bounds(label)
     st.caption(
         translate(
-            "headline_caption", lang, start=start.isoformat(), end=(end - dt.timedelta(days=1)).isoformat(),
+            "headline_caption",
+            lang,
+            start=start.isoformat(),
+            end=(end - dt.timedelta(days=1)).isoformat(),
             outlets=cov.outlets,
         )
     )
@@ -99,7 +109,9 @@ def render() -> None:
     columns = st.columns(2)
     for i, name in enumerate(config["trend"]):
         with columns[i % 2]:
-            st.plotly_chart(figures.trend_figure(monthly, name, lang, targets.get(name)), key=f"trend-{name}")
+            st.plotly_chart(
+                figures.trend_figure(monthly, name, lang, targets.get(name)), key=f"trend-{name}"
+            )
 
     st.subheader(translate("lagging_title", lang))
     by_outlet = data.fetch(service_summary, start=start, end=end, by=("outlet",))
