@@ -25,7 +25,9 @@ RESULTS = ROOT / "bench" / "results"
 def _child(code: str) -> tuple[float, float]:
     """Run Python ``code`` in a child; return (seconds printed by the child, its peak RSS MB)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT
+    )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     seconds = float(out.stdout.strip().splitlines()[-1])
     return seconds, max(peak, before) / 1024
@@ -68,17 +70,20 @@ def main() -> dict:
     bare_db = WORK / "bare.duckdb"
     bare_db.unlink(missing_ok=True)
     bare_s, bare_mb = _child(
-        "import duckdb, time; t = time.perf_counter(); c = duckdb.connect(%r);"
-        " c.execute(\"CREATE TABLE t AS SELECT * FROM read_csv(%r)\"); c.close();"
-        " print(time.perf_counter() - t)" % (str(bare_db), str(big))
+        "import duckdb, time; t = time.perf_counter();"
+        f" c = duckdb.connect({str(bare_db)!r});"
+        f' c.execute("CREATE TABLE t AS SELECT * FROM read_csv({str(big)!r})"); c.close();'
+        " print(time.perf_counter() - t)"
     )
     ours_db = WORK / "ours.duckdb"
     shutil.copyfile(base, ours_db)
     ours_s, ours_mb = _child(
         "import time; from pathlib import Path; from etl.pipeline import load_paths, LoadOptions;"
-        " t = time.perf_counter(); [o] = load_paths(Path(%r), [Path(%r)], LoadOptions());"
-        " assert o.status == 'loaded' and o.read == o.loaded + o.duplicate + o.quarantined + o.dropped, o;"
-        " print(time.perf_counter() - t)" % (str(ours_db), str(big))
+        " t = time.perf_counter();"
+        f" [o] = load_paths(Path({str(ours_db)!r}), [Path({str(big)!r})], LoadOptions());"
+        " assert o.status == 'loaded'"
+        " and o.read == o.loaded + o.duplicate + o.quarantined + o.dropped, o;"
+        " print(time.perf_counter() - t)"
     )
     result = {
         "rows": rows,
@@ -90,7 +95,9 @@ def main() -> dict:
         "ratio": round(ours_s / bare_s, 2),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(result, indent=2))
+    (RESULTS / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
+        json.dumps(result, indent=2)
+    )
     print(f"rows {rows:,} ({result['file_mb']} MB)")
     print(f"bare DuckDB read_csv -> table : {bare_s:6.2f} s   peak RSS {bare_mb:,.0f} MB")
     print(f"validated rccdash load        : {ours_s:6.2f} s   peak RSS {ours_mb:,.0f} MB")

@@ -24,7 +24,16 @@ DESCRIPTIONS = {
     "other": ["建议延长营业时间", "对处理结果不满意，要求复查"],
 }
 # A few free-text quirks real systems export: markup, quotes, commas and line breaks.
-QUIRKS = ["", "", "", "", ' 客户称："已经第二次了"', "，\n附：现场照片两张", " <b>加急</b>", ", 见监控录像"]
+QUIRKS = [
+    "",
+    "",
+    "",
+    "",
+    ' 客户称："已经第二次了"',
+    "，\n附：现场照片两张",
+    " <b>加急</b>",
+    ", 见监控录像",
+]
 
 
 @dataclass(frozen=True)
@@ -53,12 +62,16 @@ def complaints_for_month(
     c = cfg["complaints"]
     month_start = dt.datetime.combine(activity.month_first, dt.time())
     days_in_month = (
-        dt.date(activity.month_first.year + activity.month_first.month // 12, activity.month_first.month % 12 + 1, 1)
+        dt.date(
+            activity.month_first.year + activity.month_first.month // 12,
+            activity.month_first.month % 12 + 1,
+            1,
+        )
         - activity.month_first
     ).days
     drafts: list[tuple[dt.datetime, str, str, bool]] = []  # received, category, staff, prone
 
-    for visit, teller in activity.long_waits:
+    for visit, _teller in activity.long_waits:
         if rng.random() < float(c["wait_complaint_per_long_wait"]):
             received = dt.datetime.fromtimestamp(visit, dt.UTC).replace(tzinfo=None)
             received += dt.timedelta(hours=float(rng.uniform(0.2, 30)))
@@ -77,13 +90,17 @@ def complaints_for_month(
     drafts.sort(key=lambda d: (d[0], d[1], d[2]))
     rows = []
     for seq, (received, category, staff, prone) in enumerate(drafts, start=1):
-        rows.append(_complaint_row(activity, seq, received, category, staff, prone, cfg, data_end, rng))
+        rows.append(
+            _complaint_row(activity, seq, received, category, staff, prone, cfg, data_end, rng)
+        )
     return rows
 
 
 def _random_time(month_start: dt.datetime, days: int, rng: np.random.Generator) -> dt.datetime:
     """A moment in office hours on a random day of the month."""
-    return month_start + dt.timedelta(days=int(rng.integers(0, days)), seconds=int(rng.integers(8 * 3600, 18 * 3600)))
+    return month_start + dt.timedelta(
+        days=int(rng.integers(0, days)), seconds=int(rng.integers(8 * 3600, 18 * 3600))
+    )
 
 
 def _complaint_row(
@@ -119,8 +136,10 @@ def _complaint_row(
                 amount = f"{float(c['fine_amount'][severity]):.2f}"
         else:
             penalty = "none"
-    status = ("closed" if rng.random() < 0.8 else "resolved") if done else (
-        "investigating" if rng.random() < 0.6 else "open"
+    status = (
+        ("closed" if rng.random() < 0.8 else "resolved")
+        if done
+        else ("investigating" if rng.random() < 0.6 else "open")
     )
     description = DESCRIPTIONS[category][int(rng.integers(0, len(DESCRIPTIONS[category])))]
     description += QUIRKS[int(rng.integers(0, len(QUIRKS)))]

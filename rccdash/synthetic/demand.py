@@ -11,7 +11,9 @@ def counter_share(devices: int, cfg: dict[str, Any]) -> float:
     if not devices:
         return 1.0
     mix = {k: v[4] for k, v in cfg["business_types"].items()}
-    moved = sum(mix.get(k, 0.0) * float(s) for k, s in cfg["channels"]["self_service_share"].items())
+    moved = sum(
+        mix.get(k, 0.0) * float(s) for k, s in cfg["channels"]["self_service_share"].items()
+    )
     return 1.0 - moved / sum(mix.values())
 
 

@@ -189,8 +189,20 @@ def simulate_day(
     )
     walk = rng.integers(10, 45, size=len(counter_idx))
     _serve_queue(
-        counter_idx, arrival, base, patience, walk, shifts, tellers,
-        ticket, called, started, completed, staff, window, status,
+        counter_idx,
+        arrival,
+        base,
+        patience,
+        walk,
+        shifts,
+        tellers,
+        ticket,
+        called,
+        started,
+        completed,
+        staff,
+        window,
+        status,
     )
 
     served = counter & (status == "completed")
@@ -203,8 +215,20 @@ def simulate_day(
     machine_cash = (~counter) & (amounts > 0)
     amounts[machine_cash] = np.minimum(np.round(amounts[machine_cash], -2), 20000.0).clip(100.0)
     events = DayEvents(
-        arrival, ticket, called, started, completed, channel, types, staff, window,
-        amounts, segment, status, satisfaction, np.full(n_events, -1, dtype=np.int64),
+        arrival,
+        ticket,
+        called,
+        started,
+        completed,
+        channel,
+        types,
+        staff,
+        window,
+        amounts,
+        segment,
+        status,
+        satisfaction,
+        np.full(n_events, -1, dtype=np.int64),
     )
     return _with_reversals(events, counter, cfg, rng)
 
@@ -234,7 +258,7 @@ def _serve_queue(
     speed = [tellers[s.staff_id].speed for s in shifts]
     lunch = [(s.lunch_start, s.lunch_end) for s in shifts]
     arrivals = arrival[order].tolist()
-    for k, (i, arr) in enumerate(zip(order.tolist(), arrivals)):
+    for k, (i, arr) in enumerate(zip(order.tolist(), arrivals, strict=True)):
         ticket[i] = arr
         if not shifts:
             status[i] = "abandoned"
@@ -293,9 +317,7 @@ def _with_reversals(
     events: DayEvents, counter: np.ndarray, cfg: dict[str, Any], rng: np.random.Generator
 ) -> DayEvents:
     """Append reversal (冲正) rows for a few completed counter transactions with an amount."""
-    eligible = np.flatnonzero(
-        counter & (events.status == "completed") & (events.amount > 0)
-    )
+    eligible = np.flatnonzero(counter & (events.status == "completed") & (events.amount > 0))
     chosen = eligible[rng.random(len(eligible)) < float(cfg["staffing"]["reversal_rate"])]
     if len(chosen) == 0:
         return events

@@ -20,8 +20,8 @@ import numpy as np
 import polars as pl
 
 from rccdash.synthetic import calendar as cal
-from rccdash.synthetic.demand import counter_share
 from rccdash.synthetic.complaints import MonthActivity, complaints_for_month
+from rccdash.synthetic.demand import counter_share
 from rccdash.synthetic.events import NO_AMOUNT, DayEvents, plan_shifts, simulate_day
 from rccdash.synthetic.organisation import County, build_county
 from warehouse.settings import load_config
@@ -30,9 +30,21 @@ EPOCH = dt.date(1970, 1, 1)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 LONG_WAIT_S = 1800
 TRANSACTION_COLUMNS = [
-    "txn_id", "outlet_code", "channel", "business_type", "staff_id", "window_no", "amount",
-    "customer_segment", "ticket_at", "called_at", "started_at", "completed_at", "status",
-    "satisfaction", "reversal_of",
+    "txn_id",
+    "outlet_code",
+    "channel",
+    "business_type",
+    "staff_id",
+    "window_no",
+    "amount",
+    "customer_segment",
+    "ticket_at",
+    "called_at",
+    "started_at",
+    "completed_at",
+    "status",
+    "satisfaction",
+    "reversal_of",
 ]
 
 
@@ -66,7 +78,9 @@ class GenerateResult:
 _STATE: dict[str, Any] = {}
 
 
-def _init_worker(county: County, cfg: dict[str, Any], seed: int, holidays: cal.HolidayCalendar) -> None:
+def _init_worker(
+    county: County, cfg: dict[str, Any], seed: int, holidays: cal.HolidayCalendar
+) -> None:
     """Give a worker process the county, configuration and seed."""
     _STATE.update(county=county, cfg=cfg, seed=seed, holidays=holidays)
 
@@ -76,7 +90,9 @@ def _epoch(day: dt.date) -> int:
     return (day - EPOCH).days * 86_400
 
 
-def simulate_outlet_month(task: tuple[int, dt.date]) -> tuple[pl.DataFrame, pl.DataFrame, list[dict[str, object]]]:
+def simulate_outlet_month(
+    task: tuple[int, dt.date],
+) -> tuple[pl.DataFrame, pl.DataFrame, list[dict[str, object]]]:
     """Transactions, roster segments and complaints of one outlet for one month."""
     outlet_idx, month_first = task
     county: County = _STATE["county"]
@@ -103,19 +119,36 @@ def simulate_outlet_month(task: tuple[int, dt.date]) -> tuple[pl.DataFrame, pl.D
         share = counter_share(outlet.devices_on(day), cfg)
         shifts = plan_shifts(outlet, tellers, n_events * share, cfg, rng)
         festival = cal.in_spring_festival_run_up(day, cfg)
-        events = simulate_day(outlet, day, n_events, shifts, county.tellers, cfg, festival=festival, rng=rng)
+        events = simulate_day(
+            outlet, day, n_events, shifts, county.tellers, cfg, festival=festival, rng=rng
+        )
         midnight = _epoch(day)
         txn_parts.append(_transactions_frame(outlet.code, day, events, midnight))
         for s in shifts:
-            roster_rows.append((day, s.staff_id, s.window_no, midnight + s.start, midnight + s.lunch_start))
-            roster_rows.append((day, s.staff_id, s.window_no, midnight + s.lunch_end, midnight + s.end))
+            roster_rows.append(
+                (day, s.staff_id, s.window_no, midnight + s.start, midnight + s.lunch_start)
+            )
+            roster_rows.append(
+                (day, s.staff_id, s.window_no, midnight + s.lunch_end, midnight + s.end)
+            )
             worked.add(s.staff_id)
         for staff_id in lobby:
-            roster_rows.append((day, staff_id, None, midnight + outlet.hours[0] - 900, midnight + outlet.hours[1] + 900))
+            roster_rows.append(
+                (
+                    day,
+                    staff_id,
+                    None,
+                    midnight + outlet.hours[0] - 900,
+                    midnight + outlet.hours[1] + 900,
+                )
+            )
         counter = (events.channel == "counter") & (events.status != "reversed")
         counter_events += int(counter.sum())
         waited = counter & (events.started >= 0) & (events.started - events.ticket > LONG_WAIT_S)
-        long_waits += [(midnight + int(events.ticket[i]), str(events.staff_id[i])) for i in np.flatnonzero(waited)]
+        long_waits += [
+            (midnight + int(events.ticket[i]), str(events.staff_id[i]))
+            for i in np.flatnonzero(waited)
+        ]
     activity = MonthActivity(
         outlet.code,
         month_first,
@@ -131,7 +164,9 @@ def simulate_outlet_month(task: tuple[int, dt.date]) -> tuple[pl.DataFrame, pl.D
     return transactions, _roster_frame(outlet.code, roster_rows), complaints
 
 
-def _transactions_frame(outlet_code: str, day: dt.date, ev: DayEvents, midnight: int) -> pl.DataFrame:
+def _transactions_frame(
+    outlet_code: str, day: dt.date, ev: DayEvents, midnight: int
+) -> pl.DataFrame:
     """One outlet-day's events as export rows, numbered in arrival order."""
     order = np.argsort(ev.arrival, kind="stable")
     rank = np.empty_like(order)
@@ -161,7 +196,10 @@ def _transactions_frame(outlet_code: str, day: dt.date, ev: DayEvents, midnight:
         strict=False,
     )
     stamps = [
-        pl.when(pl.col(c) >= 0).then((pl.col(c) + midnight) * 1_000_000).cast(pl.Datetime("us")).alias(c)
+        pl.when(pl.col(c) >= 0)
+        .then((pl.col(c) + midnight) * 1_000_000)
+        .cast(pl.Datetime("us"))
+        .alias(c)
         for c in ("ticket_at", "called_at", "started_at", "completed_at")
     ]
     return raw.with_columns(
@@ -172,7 +210,9 @@ def _transactions_frame(outlet_code: str, day: dt.date, ev: DayEvents, midnight:
     ).sort(pl.Series(rank))
 
 
-def _roster_frame(outlet_code: str, rows: list[tuple[dt.date, str, int | None, int, int]]) -> pl.DataFrame:
+def _roster_frame(
+    outlet_code: str, rows: list[tuple[dt.date, str, int | None, int, int]]
+) -> pl.DataFrame:
     """Roster segments as export rows."""
     return pl.DataFrame(
         {
@@ -180,8 +220,12 @@ def _roster_frame(outlet_code: str, rows: list[tuple[dt.date, str, int | None, i
             "staff_id": [r[1] for r in rows],
             "outlet_code": [outlet_code] * len(rows),
             "window_no": [r[2] for r in rows],
-            "shift_start": pl.Series([r[3] * 1_000_000 for r in rows], dtype=pl.Int64).cast(pl.Datetime("us")),
-            "shift_end": pl.Series([r[4] * 1_000_000 for r in rows], dtype=pl.Int64).cast(pl.Datetime("us")),
+            "shift_start": pl.Series([r[3] * 1_000_000 for r in rows], dtype=pl.Int64).cast(
+                pl.Datetime("us")
+            ),
+            "shift_end": pl.Series([r[4] * 1_000_000 for r in rows], dtype=pl.Int64).cast(
+                pl.Datetime("us")
+            ),
         },
         schema={
             "work_date": pl.Date,
@@ -194,7 +238,9 @@ def _roster_frame(outlet_code: str, rows: list[tuple[dt.date, str, int | None, i
     )
 
 
-def _reference_frames(county: County, cfg: dict[str, Any], holidays: cal.HolidayCalendar, years: list[int]) -> dict[str, pl.DataFrame]:
+def _reference_frames(
+    county: County, cfg: dict[str, Any], holidays: cal.HolidayCalendar, years: list[int]
+) -> dict[str, pl.DataFrame]:
     """The reference exports: outlets, staff master, business types, holidays, targets."""
     outlets = pl.DataFrame(
         [
@@ -228,7 +274,13 @@ def _reference_frames(county: County, cfg: dict[str, Any], holidays: cal.Holiday
     )
     business_types = pl.DataFrame(
         [
-            {"business_type": code, "name_en": v[0], "name_zh": v[1], "standard_handling_s": v[2], "cash_flow_sign": v[3]}
+            {
+                "business_type": code,
+                "name_en": v[0],
+                "name_zh": v[1],
+                "standard_handling_s": v[2],
+                "cash_flow_sign": v[3],
+            }
             for code, v in cfg["business_types"].items()
         ]
     )
@@ -268,7 +320,14 @@ def generate_county(
     cfg = config if config is not None else load_config("synthetic_county")
     start, end = options.period()
     holidays = cal.HolidayCalendar.from_config(cfg)
-    county = build_county(cfg, n_outlets=options.outlets, start=start, end=end, volume=options.volume, seed=options.seed)
+    county = build_county(
+        cfg,
+        n_outlets=options.outlets,
+        start=start,
+        end=end,
+        volume=options.volume,
+        seed=options.seed,
+    )
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, int] = {}
@@ -284,7 +343,9 @@ def generate_county(
     # "spawn": forking a process that has used polars' thread pool can deadlock.
     context = multiprocessing.get_context("spawn")
     initargs = (county, cfg, options.seed, holidays)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=initargs
+    ) as pool:
         if workers == 1:
             _init_worker(*initargs)
             results = map(simulate_outlet_month, tasks)
@@ -302,9 +363,12 @@ def generate_county(
                     progress(done, len(tasks))
             label = f"{month:%Y-%m}"
             files[f"transactions_{label}.csv"] = _write(
-                pl.concat([t for t in txns if t.height]).select(TRANSACTION_COLUMNS), out / f"transactions_{label}.csv"
+                pl.concat([t for t in txns if t.height]).select(TRANSACTION_COLUMNS),
+                out / f"transactions_{label}.csv",
             )
             files[f"roster_{label}.csv"] = _write(pl.concat(rosters), out / f"roster_{label}.csv")
-    complaint_frame = pl.DataFrame(complaints, infer_schema_length=None).sort("received_at", "complaint_id")
+    complaint_frame = pl.DataFrame(complaints, infer_schema_length=None).sort(
+        "received_at", "complaint_id"
+    )
     files["complaints.csv"] = _write(complaint_frame, out / "complaints.csv")
     return GenerateResult(files, county)

@@ -18,7 +18,10 @@ import numpy as np
 from rccdash.synthetic.demand import counter_share, tellers_for_peak
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕辉鹏斌宇浩凯健俊帆欣怡梅琴云莉"
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚"
+    "桂英华玉萍红娥玲芬燕辉鹏斌宇浩凯健俊帆欣怡梅琴云莉"
+)
 
 
 @dataclass
@@ -113,7 +116,7 @@ def _type_counts(n_outlets: int, types: dict[str, Any]) -> list[str]:
     if rest < 0:
         raise ValueError(f"--outlets must be at least {sum(fixed.values())}")
     shares = {k: float(v["share"]) for k, v in types.items() if "share" in v}
-    counts = {k: int(round(rest * s)) for k, s in shares.items()}
+    counts = {k: round(rest * s) for k, s in shares.items()}
     largest = max(shares, key=shares.__getitem__)
     counts[largest] += rest - sum(counts.values())
     counts.update(fixed)
@@ -152,9 +155,13 @@ def build_county(
             township, market = townships[t], t % 5
             lap = (rural_index - 1) // (len(townships) - 1)
             suffix = "" if lap == 0 else str(lap + 1)
-            name = f"{township}{suffix}信用社" if kind == "township_branch" else f"{township}{suffix}便民服务点"
+            name = (
+                f"{township}{suffix}信用社"
+                if kind == "township_branch"
+                else f"{township}{suffix}便民服务点"
+            )
         lo, hi = spec["windows"]
-        windows = max(1, int(round(int(rng.integers(lo, hi + 1)) * volume)))
+        windows = max(1, round(int(rng.integers(lo, hi + 1)) * volume))
         outlets.append(
             Outlet(
                 index=i,
@@ -174,7 +181,10 @@ def build_county(
             )
         )
     for outlet in outlets:  # an outlet is built with the windows its ordinary peak needs
-        outlet.windows = max(outlet.windows, tellers_for_peak(outlet.volume * counter_share(outlet.devices, cfg), cfg))
+        outlet.windows = max(
+            outlet.windows,
+            tellers_for_peak(outlet.volume * counter_share(outlet.devices, cfg), cfg),
+        )
     _assign_story_roles(outlets, cfg, start)
     assignments, tellers = _build_staff(outlets, cfg, rng, start, end)
     return County(outlets, assignments, tellers, start, end)
@@ -187,7 +197,9 @@ def _assign_story_roles(outlets: list[Outlet], cfg: dict[str, Any], start: dt.da
     )
     devices = cfg["channels"]["mid_year_devices"]
     month = int(devices["month"])
-    arrival = dt.date(start.year + (start.month - 1 + month) // 12, (start.month - 1 + month) % 12 + 1, 1)
+    arrival = dt.date(
+        start.year + (start.month - 1 + month) // 12, (start.month - 1 + month) % 12 + 1, 1
+    )
     n_devices = max(1, round(len(branches) * float(devices["share"])))
     for outlet in branches[:n_devices]:
         outlet.devices, outlet.devices_from = int(devices["devices"]), arrival
@@ -215,10 +227,20 @@ def _build_staff(
         positions = ["outlet_head"]
         if outlet.outlet_type != "service_point":
             positions += ["lobby_manager"] * int(others["lobby_manager"])
-            positions += ["account_manager"] * int(rng.integers(others["account_manager"][0], others["account_manager"][1] + 1))
-            positions += ["credit_officer"] * int(rng.integers(others["credit_officer"][0], others["credit_officer"][1] + 1))
+            positions += ["account_manager"] * int(
+                rng.integers(others["account_manager"][0], others["account_manager"][1] + 1)
+            )
+            positions += ["credit_officer"] * int(
+                rng.integers(others["credit_officer"][0], others["credit_officer"][1] + 1)
+            )
         if outlet.understaffed:
-            n_tellers = max(1, math.ceil(tellers_for_peak(outlet.volume * counter_share(outlet.devices, cfg), cfg) * outlet.staffing_share))
+            n_tellers = max(
+                1,
+                math.ceil(
+                    tellers_for_peak(outlet.volume * counter_share(outlet.devices, cfg), cfg)
+                    * outlet.staffing_share
+                ),
+            )
         else:
             n_tellers = outlet.windows + int(staffing["spare_tellers"])
         positions += ["teller"] * n_tellers
@@ -249,8 +271,12 @@ def _mark_complaint_prone(
 ) -> None:
     """Choose the few tellers who will draw repeated substantiated complaints."""
     stable = {o.code for o in outlets if not o.understaffed}
-    candidates = sorted(a.staff_id for a in assignments if a.position == "teller" and a.outlet_code in stable)
-    for staff_id in rng.choice(candidates, size=int(cfg["complaints"]["prone_staff"]), replace=False):
+    candidates = sorted(
+        a.staff_id for a in assignments if a.position == "teller" and a.outlet_code in stable
+    )
+    for staff_id in rng.choice(
+        candidates, size=int(cfg["complaints"]["prone_staff"]), replace=False
+    ):
         teller = tellers[str(staff_id)]
         teller.complaint_prone, teller.courtesy = True, -0.8
 
@@ -265,8 +291,12 @@ def _transfers(
 ) -> list[Assignment]:
     """Move a few tellers and account managers to another outlet on a month's first day."""
     movable_outlets = sorted(o.code for o in outlets if not o.understaffed)
-    movable = [a for a in assignments if a.position in ("teller", "account_manager") and a.outlet_code in movable_outlets]
-    n_moves = int(round(len(assignments) * float(cfg["staffing"]["transfer_share"])))
+    movable = [
+        a
+        for a in assignments
+        if a.position in ("teller", "account_manager") and a.outlet_code in movable_outlets
+    ]
+    n_moves = round(len(assignments) * float(cfg["staffing"]["transfer_share"]))
     firsts = []
     day = dt.date(start.year, start.month, 1)
     while day < end:

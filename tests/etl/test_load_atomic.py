@@ -1,4 +1,7 @@
-"""Loads are complete, idempotent and atomic: every row lands, a file loads once, failures change nothing."""
+"""Loads are complete, idempotent and atomic.
+
+Every row lands, a file loads once, failures change nothing.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +45,9 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_every_row_of_every_file_is_in_the_warehouse(small_county: SmallCounty, small_warehouse: Path) -> None:
+def test_every_row_of_every_file_is_in_the_warehouse(
+    small_county: SmallCounty, small_warehouse: Path
+) -> None:
     con = duckdb.connect(str(small_warehouse), read_only=True)
     per_kind: dict[str, int] = {}
     for row in con.execute(
@@ -74,19 +79,24 @@ def test_derived_columns(small_warehouse: Path) -> None:
     assert reversed_ == reversals > 0
 
 
-def test_transfer_closes_the_previous_assignment(small_county: SmallCounty, small_warehouse: Path) -> None:
+def test_transfer_closes_the_previous_assignment(
+    small_county: SmallCounty, small_warehouse: Path
+) -> None:
     moved = {}
     for a in small_county.result.county.assignments:
         moved.setdefault(a.staff_id, []).append(a.effective_from)
     staff_id, dates = next((s, sorted(d)) for s, d in moved.items() if len(d) > 1)
     con = duckdb.connect(str(small_warehouse), read_only=True)
     rows = con.execute(
-        "SELECT valid_from, valid_to, is_current FROM dim_staff WHERE staff_id = ? ORDER BY 1", [staff_id]
+        "SELECT valid_from, valid_to, is_current FROM dim_staff WHERE staff_id = ? ORDER BY 1",
+        [staff_id],
     ).fetchall()
     assert rows == [(dates[0], dates[1], False), (dates[1], None, True)]
 
 
-def test_loading_the_same_files_again_changes_nothing(small_county: SmallCounty, tmp_path: Path) -> None:
+def test_loading_the_same_files_again_changes_nothing(
+    small_county: SmallCounty, tmp_path: Path
+) -> None:
     db = tmp_path / "w.duckdb"
     load(db, [small_county.exports / "outlets.csv"])
     before = _sha(db)
@@ -105,6 +115,7 @@ def test_a_failing_load_leaves_the_warehouse_exactly_as_it_was(
     broken.mkdir()
     shutil.copy(small_county.exports / "business_types.csv", broken)
     shutil.copy(small_county.exports / "transactions_2025-12.csv", broken)
+
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
@@ -139,7 +150,8 @@ def test_sigkill_mid_load_loses_nothing(small_county: SmallCounty, tmp_path: Pat
                 out.writelines(f"K{copy}{line}" for line in lines)
     process = subprocess.Popen(
         [sys.executable, "-m", "rccdash.cli", "load", str(big), "--db", str(db)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".w.duckdb.next-*")) and time.monotonic() < deadline:

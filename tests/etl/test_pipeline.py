@@ -23,9 +23,21 @@ from etl.pipeline import LoadOptions, load_paths
 from rccdash.cli import app
 
 HEADER = [
-    "txn_id", "outlet_code", "channel", "business_type", "staff_id", "window_no", "amount",
-    "customer_segment", "ticket_at", "called_at", "started_at", "completed_at", "status",
-    "satisfaction", "reversal_of",
+    "txn_id",
+    "outlet_code",
+    "channel",
+    "business_type",
+    "staff_id",
+    "window_no",
+    "amount",
+    "customer_segment",
+    "ticket_at",
+    "called_at",
+    "started_at",
+    "completed_at",
+    "status",
+    "satisfaction",
+    "reversal_of",
 ]
 
 
@@ -53,11 +65,21 @@ def on_duty(small_warehouse: Path) -> tuple[str, str, dt.date]:
 
 def _row(txn: str, staff: str, outlet: str, day: dt.date, **over: str) -> dict[str, str]:
     base = {
-        "txn_id": txn, "outlet_code": outlet, "channel": "counter", "business_type": "deposit",
-        "staff_id": staff, "window_no": "1", "amount": "500.00", "customer_segment": "regular",
-        "ticket_at": f"{day} 10:00:00", "called_at": f"{day} 10:05:00",
-        "started_at": f"{day} 10:05:20", "completed_at": f"{day} 10:08:00", "status": "completed",
-        "satisfaction": "5", "reversal_of": "",
+        "txn_id": txn,
+        "outlet_code": outlet,
+        "channel": "counter",
+        "business_type": "deposit",
+        "staff_id": staff,
+        "window_no": "1",
+        "amount": "500.00",
+        "customer_segment": "regular",
+        "ticket_at": f"{day} 10:00:00",
+        "called_at": f"{day} 10:05:00",
+        "started_at": f"{day} 10:05:20",
+        "completed_at": f"{day} 10:08:00",
+        "status": "completed",
+        "satisfaction": "5",
+        "reversal_of": "",
     }
     return base | over
 
@@ -75,10 +97,14 @@ def _load(db: Path, *paths: Path, **options) -> list:
 
 
 def _conserved(outcome) -> bool:
-    return outcome.read == outcome.loaded + outcome.duplicate + outcome.quarantined + outcome.dropped
+    return (
+        outcome.read == outcome.loaded + outcome.duplicate + outcome.quarantined + outcome.dropped
+    )
 
 
-def test_every_defect_lands_in_quarantine_under_its_rule(warehouse: Path, on_duty, tmp_path: Path) -> None:
+def test_every_defect_lands_in_quarantine_under_its_rule(
+    warehouse: Path, on_duty, tmp_path: Path
+) -> None:
     staff, outlet, day = on_duty
     nxt = day + dt.timedelta(days=40)
     planted = {
@@ -86,18 +112,30 @@ def test_every_defect_lands_in_quarantine_under_its_rule(warehouse: Path, on_dut
         "T-ORDER2": ({"ticket_at": f"{day} 10:06:00"}, "timestamp_order"),
         "T-LONG": ({"completed_at": f"{day} 15:10:00"}, "duration_over_4h"),
         "T-FUTURE": (
-            {"ticket_at": "2099-01-01 10:00:00", "called_at": "", "started_at": "2099-01-01 10:01:00",
-             "completed_at": "2099-01-01 10:02:00"},
+            {
+                "ticket_at": "2099-01-01 10:00:00",
+                "called_at": "",
+                "started_at": "2099-01-01 10:01:00",
+                "completed_at": "2099-01-01 10:02:00",
+            },
             "in_future",
         ),
         "T-NIGHT": (
-            {"ticket_at": f"{day} 23:30:00", "called_at": "", "started_at": f"{day} 23:31:00",
-             "completed_at": f"{day} 23:35:00"},
+            {
+                "ticket_at": f"{day} 23:30:00",
+                "called_at": "",
+                "started_at": f"{day} 23:31:00",
+                "completed_at": f"{day} 23:35:00",
+            },
             "outside_counter_hours",
         ),
         "T-PERIOD": (
-            {"ticket_at": f"{nxt} 10:00:00", "called_at": "", "started_at": f"{nxt} 10:01:00",
-             "completed_at": f"{nxt} 10:02:00"},
+            {
+                "ticket_at": f"{nxt} 10:00:00",
+                "called_at": "",
+                "started_at": f"{nxt} 10:01:00",
+                "completed_at": f"{nxt} 10:02:00",
+            },
             "outside_file_period",
         ),
         "T-OUTLET": ({"outlet_code": "99999"}, "unknown_outlet"),
@@ -107,13 +145,19 @@ def test_every_defect_lands_in_quarantine_under_its_rule(warehouse: Path, on_dut
         "T-AMOUNT": ({"amount": "-5.00"}, "out_of_range_amount"),
         "T-BADTIME": ({"ticket_at": "2025-12-32 10:00:00"}, "bad_type_ticket_at"),
         "T-RATING": ({"satisfaction": "9"}, "out_of_range_satisfaction"),
-        "T-ARRIVAL": ({"ticket_at": "", "called_at": "", "started_at": "", "completed_at": ""}, "missing_arrival"),
+        "T-ARRIVAL": (
+            {"ticket_at": "", "called_at": "", "started_at": "", "completed_at": ""},
+            "missing_arrival",
+        ),
     }
     rows = [_row(txn, staff, outlet, day, **over) for txn, (over, _) in planted.items()]
     rows.append(_row("", staff, outlet, day))  # missing id
     good = [_row(f"T-GOOD{i}", staff, outlet, day) for i in range(40)]
-    rows += good + [good[0]]  # an identical copy: a duplicate, not a second event
-    conflict = [_row("T-TWICE", staff, outlet, day), _row("T-TWICE", staff, outlet, day, amount="9.00")]
+    rows += [*good, good[0]]  # an identical copy: a duplicate, not a second event
+    conflict = [
+        _row("T-TWICE", staff, outlet, day),
+        _row("T-TWICE", staff, outlet, day, amount="9.00"),
+    ]
     rows += conflict
     path = _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows)
     [outcome] = _load(warehouse, path)
@@ -128,7 +172,9 @@ def test_every_defect_lands_in_quarantine_under_its_rule(warehouse: Path, on_dut
                 "SELECT rules, raw_record FROM etl_quarantine WHERE load_id = ?", [outcome.load_id]
             ).fetchall()
         }
-        loaded = con.execute("SELECT count(*) FROM fact_transaction WHERE txn_id LIKE 'T-GOOD%'").fetchone()[0]
+        loaded = con.execute(
+            "SELECT count(*) FROM fact_transaction WHERE txn_id LIKE 'T-GOOD%'"
+        ).fetchone()[0]
     for txn, (_, rule) in planted.items():
         assert rule in found[txn], (txn, found[txn])
     assert "missing_txn_id" in found["<empty>"]
@@ -136,13 +182,22 @@ def test_every_defect_lands_in_quarantine_under_its_rule(warehouse: Path, on_dut
     assert loaded == 40
 
 
-def test_same_id_with_other_content_than_loaded_is_a_conflict(warehouse: Path, on_duty, tmp_path: Path) -> None:
+def test_same_id_with_other_content_than_loaded_is_a_conflict(
+    warehouse: Path, on_duty, tmp_path: Path
+) -> None:
     staff, outlet, day = on_duty
-    first = _write(tmp_path / f"transactions_{day:%Y-%m}_a.csv", [_row("T-X", staff, outlet, day), _row("T-Y", staff, outlet, day)])
+    first = _write(
+        tmp_path / f"transactions_{day:%Y-%m}_a.csv",
+        [_row("T-X", staff, outlet, day), _row("T-Y", staff, outlet, day)],
+    )
     _load(warehouse, first)
     second = _write(
         tmp_path / f"transactions_{day:%Y-%m}_b.csv",
-        [_row("T-X", staff, outlet, day), _row("T-Y", staff, outlet, day, amount="1.00"), _row("T-Z", staff, outlet, day)],
+        [
+            _row("T-X", staff, outlet, day),
+            _row("T-Y", staff, outlet, day, amount="1.00"),
+            _row("T-Z", staff, outlet, day),
+        ],
     )
     [outcome] = _load(warehouse, second)
     assert (outcome.loaded, outcome.duplicate, outcome.quarantined) == (1, 1, 1)
@@ -151,19 +206,65 @@ def test_same_id_with_other_content_than_loaded_is_a_conflict(warehouse: Path, o
 
 def test_gbk_file_with_chinese_headers_and_values(warehouse: Path, on_duty, tmp_path: Path) -> None:
     staff, outlet, day = on_duty
-    header = ["交易流水号", "网点号", "渠道", "业务类型", "柜员号", "窗口号", "交易金额", "客户类型", "取号时间", "开始办理时间", "办理结束时间", "冲正标志", "评价结果"]
+    header = [
+        "交易流水号",
+        "网点号",
+        "渠道",
+        "业务类型",
+        "柜员号",
+        "窗口号",
+        "交易金额",
+        "客户类型",
+        "取号时间",
+        "开始办理时间",
+        "办理结束时间",
+        "冲正标志",
+        "评价结果",
+    ]
     rows = [
-        ["G-1", outlet, "柜面", "存款", staff, "1", "1,200.00", "贵宾", f"{day} 09:00:00", f"{day} 09:03:00", f"{day} 09:06:00", "正常", "非常满意"],
-        ["G-2", f"０{outlet[1:]}", "柜面", "残损币兑换", staff, "1", "50.00", "普通", f"{day} 09:10:00", f"{day} 09:12:00", f"{day} 09:15:00", "正常", "满意"],
+        [
+            "G-1",
+            outlet,
+            "柜面",
+            "存款",
+            staff,
+            "1",
+            "1,200.00",
+            "贵宾",
+            f"{day} 09:00:00",
+            f"{day} 09:03:00",
+            f"{day} 09:06:00",
+            "正常",
+            "非常满意",
+        ],
+        [
+            "G-2",
+            f"０{outlet[1:]}",
+            "柜面",
+            "残损币兑换",
+            staff,
+            "1",
+            "50.00",
+            "普通",
+            f"{day} 09:10:00",
+            f"{day} 09:12:00",
+            f"{day} 09:15:00",
+            "正常",
+            "满意",
+        ],
     ]
     path = tmp_path / f"交易明细_{day:%Y-%m}.csv"
     with path.open("w", encoding="gb18030", newline="") as handle:
         csv.writer(handle).writerows([header, *rows])
     [outcome] = _load(warehouse, path)
-    assert outcome.status == "loaded" and outcome.loaded == 2, (outcome.message, outcome.rule_counts)
+    assert outcome.status == "loaded" and outcome.loaded == 2, (
+        outcome.message,
+        outcome.rule_counts,
+    )
     with duckdb.connect(str(warehouse), read_only=True) as con:
         got = con.execute(
-            "SELECT txn_id, outlet_code, channel, business_type, amount::DOUBLE, customer_segment, satisfaction, wait_s"
+            "SELECT txn_id, outlet_code, channel, business_type, amount::DOUBLE,"
+            " customer_segment, satisfaction, wait_s"
             " FROM fact_transaction WHERE txn_id LIKE 'G-%' ORDER BY 1"
         ).fetchall()
     assert got == [
@@ -189,11 +290,19 @@ def test_xlsx_with_title_row_and_subtotal_row(warehouse: Path, on_duty, tmp_path
     assert outcome.rule_counts == {"subtotal_row": 1}
 
 
-def test_missing_required_column_rejects_the_file_and_changes_nothing(warehouse: Path, tmp_path: Path) -> None:
+def test_missing_required_column_rejects_the_file_and_changes_nothing(
+    warehouse: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "complaints.csv"
-    path.write_text("complaint_id,received_at,channel,outlet_code,category\nC1,2025-12-01 10:00:00,hotline,03101,attitude\n", encoding="utf-8")
+    path.write_text(
+        "complaint_id,received_at,channel,outlet_code,category\n"
+        "C1,2025-12-01 10:00:00,hotline,03101,attitude\n",
+        encoding="utf-8",
+    )
     before = _sha(warehouse)
-    result = CliRunner().invoke(app, ["load", str(path), "--db", str(warehouse), "--kind", "complaints", "--no-report"])
+    result = CliRunner().invoke(
+        app, ["load", str(path), "--db", str(warehouse), "--kind", "complaints", "--no-report"]
+    )
     assert result.exit_code == 1, result.output
     assert "severity" in result.output and "status" in result.output
     assert _sha(warehouse) == before
@@ -201,7 +310,9 @@ def test_missing_required_column_rejects_the_file_and_changes_nothing(warehouse:
 
 def test_too_many_bad_rows_rejects_the_file(warehouse: Path, on_duty, tmp_path: Path) -> None:
     staff, outlet, day = on_duty
-    rows = [_row(f"B-{i}", staff, outlet, day, channel="fax") for i in range(8)] + [_row("B-ok", staff, outlet, day)]
+    rows = [_row(f"B-{i}", staff, outlet, day, channel="fax") for i in range(8)] + [
+        _row("B-ok", staff, outlet, day)
+    ]
     before = _sha(warehouse)
     [outcome] = _load(warehouse, _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows))
     assert outcome.status == "rejected"
@@ -231,11 +342,21 @@ def test_cli_exit_codes_and_quarantine_listing(warehouse: Path, on_duty, tmp_pat
     assert ok.exit_code == 0, ok.output
     listing = runner.invoke(app, ["quarantine", "--db", str(warehouse)])
     assert "out_of_range_amount" in listing.output and "Q-2" in listing.output
-    assert runner.invoke(app, ["load", str(path), "--db", str(warehouse), "--profile", "nope"]).exit_code == 2
-    assert runner.invoke(app, ["load", str(tmp_path / "absent.csv"), "--db", str(warehouse)]).exit_code == 2
+    assert (
+        runner.invoke(
+            app, ["load", str(path), "--db", str(warehouse), "--profile", "nope"]
+        ).exit_code
+        == 2
+    )
+    assert (
+        runner.invoke(app, ["load", str(tmp_path / "absent.csv"), "--db", str(warehouse)]).exit_code
+        == 2
+    )
 
 
-def test_validation_report_agrees_with_the_sql_rules(warehouse: Path, on_duty, tmp_path: Path, monkeypatch) -> None:
+def test_validation_report_agrees_with_the_sql_rules(
+    warehouse: Path, on_duty, tmp_path: Path, monkeypatch
+) -> None:
     staff, outlet, day = on_duty
     monkeypatch.setattr("etl.pipeline._reports_dir", lambda: tmp_path / "reports")
     rows = [_row(f"R-{i}", staff, outlet, day) for i in range(6)]

@@ -383,6 +383,7 @@ def test_subtotal_rows(tmp_path: Path, label: str, second: str | None, is_subtot
 
 def test_xlsx_with_title_blank_row_and_subtotal(tmp_path: Path) -> None:
     import openpyxl
+
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(["清水县联社2026年3月交易明细"])
@@ -458,6 +459,7 @@ def test_xlsx_with_title_blank_row_and_subtotal(tmp_path: Path) -> None:
 
 def test_xlsx_value_beyond_the_header_is_an_error(tmp_path: Path) -> None:
     import openpyxl
+
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(["编号", "名称"])
@@ -480,7 +482,9 @@ def test_legacy_xls_is_refused(tmp_path: Path) -> None:
 
 
 def _require(path: Path) -> Path:
-    assert path.exists(), f"shared dataset {path} missing (set RCCDASH_SHARED to the shared/ folder)"
+    assert path.exists(), (
+        f"shared dataset {path} missing (set RCCDASH_SHARED to the shared/ folder)"
+    )
     return path
 
 

@@ -23,8 +23,30 @@ DATASETS = Path(os.environ.get("RCCDASH_SHARED", PROJECT_ROOT.parent / "shared")
 BANK = DATASETS / "anonymous_bank_february_1999.txt"
 CFPB = DATASETS / "cfpb_complaints_sample.csv"
 PUBLISHED_WEDNESDAY = [
-    6.75, 1.75, 1.25, 0, 0.5, 0.25, 4.75, 39.5, 97.25, 107.5, 124, 110.25, 95.5, 203.5, 115.75,
-    115.5, 67.75, 75, 88.75, 85.5, 68, 61.5, 57.5, 44.25,
+    6.75,
+    1.75,
+    1.25,
+    0,
+    0.5,
+    0.25,
+    4.75,
+    39.5,
+    97.25,
+    107.5,
+    124,
+    110.25,
+    95.5,
+    203.5,
+    115.75,
+    115.5,
+    67.75,
+    75,
+    88.75,
+    85.5,
+    68,
+    61.5,
+    57.5,
+    44.25,
 ]
 
 
@@ -71,11 +93,13 @@ def test_call_centre_figures_match_an_independent_count(loaded) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         got_days = dict(
             con.execute(
-                "SELECT business_date, count(*) FROM fact_transaction WHERE outlet_code = 'CALLCTR' GROUP BY 1"
+                "SELECT business_date, count(*) FROM fact_transaction"
+                " WHERE outlet_code = 'CALLCTR' GROUP BY 1"
             ).fetchall()
         )
         got_abandoned = con.execute(
-            "SELECT avg((status = 'abandoned')::INT) FROM fact_transaction WHERE outlet_code = 'CALLCTR'"
+            "SELECT avg((status = 'abandoned')::INT) FROM fact_transaction"
+            " WHERE outlet_code = 'CALLCTR'"
         ).fetchone()[0]
         wednesday = dict(
             con.execute(
@@ -95,16 +119,34 @@ def test_cfpb_complaints_load_with_figures_matching_an_independent_count(loaded)
         rows = list(csv.DictReader(handle))
     assert cfpb.read == cfpb.loaded == len(rows) == 6_623
     per_year = collections.Counter(r["Date received"][:4] for r in rows)
-    relief = sum(r["Company response to consumer"] in ("Closed with monetary relief", "Closed with non-monetary relief") for r in rows)
-    decided = sum(r["Company response to consumer"] not in ("In progress", "Untimely response") for r in rows)
+    relief = sum(
+        r["Company response to consumer"]
+        in ("Closed with monetary relief", "Closed with non-monetary relief")
+        for r in rows
+    )
+    decided = sum(
+        r["Company response to consumer"] not in ("In progress", "Untimely response") for r in rows
+    )
     by_channel = collections.Counter(r["Submitted via"] for r in rows)
-    narratives = {r["Complaint ID"]: r["Consumer complaint narrative"] for r in rows if "\n" in r["Consumer complaint narrative"]}
+    narratives = {
+        r["Complaint ID"]: r["Consumer complaint narrative"]
+        for r in rows
+        if "\n" in r["Consumer complaint narrative"]
+    }
     with duckdb.connect(str(db), read_only=True) as con:
-        got_years = dict(con.execute("SELECT year(received_at)::VARCHAR, count(*) FROM fact_complaint GROUP BY 1").fetchall())
+        got_years = dict(
+            con.execute(
+                "SELECT year(received_at)::VARCHAR, count(*) FROM fact_complaint GROUP BY 1"
+            ).fetchall()
+        )
         share = con.execute("SELECT avg(substantiated::INT) FROM fact_complaint").fetchone()[0]
-        hotline = con.execute("SELECT count(*) FROM fact_complaint WHERE channel = 'hotline'").fetchone()[0]
+        hotline = con.execute(
+            "SELECT count(*) FROM fact_complaint WHERE channel = 'hotline'"
+        ).fetchone()[0]
         some_id, text = next(iter(narratives.items()))
-        stored = con.execute("SELECT description FROM fact_complaint WHERE complaint_id = ?", [some_id]).fetchone()[0]
+        stored = con.execute(
+            "SELECT description FROM fact_complaint WHERE complaint_id = ?", [some_id]
+        ).fetchone()[0]
     assert got_years == dict(per_year)
     assert share == pytest.approx(relief / decided)
     assert hotline == by_channel["Phone"]

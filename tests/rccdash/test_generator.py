@@ -46,7 +46,9 @@ def test_ids_keep_leading_zeros(con: duckdb.DuckDBPyConnection) -> None:
     assert staff.startswith("000")
 
 
-def test_counter_hour_profile_has_morning_peak_and_lunch_dip(con: duckdb.DuckDBPyConnection) -> None:
+def test_counter_hour_profile_has_morning_peak_and_lunch_dip(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
     by_hour = dict(
         con.execute(
             "SELECT hour(arrival_at), count(*) FROM fact_transaction"
@@ -71,7 +73,11 @@ def test_market_days_are_busier_at_township_outlets(small_county: SmallCounty, c
     offsets = {o.code: o.market_offset for o in small_county.result.county.outlets}
     rows = _daily(con, "o.outlet_type = 'township_branch' AND business_date < DATE '2026-01-20'")
     market = [n for d, code, n in rows if d.day % 5 == offsets[code]]
-    other = [n for d, code, n in rows if d.day % 5 != offsets[code] and d.day not in (8, 9, 14, 15, 16, 25, 26)]
+    other = [
+        n
+        for d, code, n in rows
+        if d.day % 5 != offsets[code] and d.day not in (8, 9, 14, 15, 16, 25, 26)
+    ]
     assert sum(market) / len(market) > 1.3 * sum(other) / len(other)
 
 
@@ -82,7 +88,8 @@ def test_pension_day_and_spring_festival_run_up_are_peaks(con: duckdb.DuckDBPyCo
 
     ordinary = mean_per_outlet_day(
         "business_date BETWEEN DATE '2025-12-01' AND DATE '2025-12-31'"
-        " AND day(business_date) NOT IN (8, 9, 14, 15, 16, 25, 26) AND dayofweek(business_date) IN (2, 3, 4)"
+        " AND day(business_date) NOT IN (8, 9, 14, 15, 16, 25, 26)"
+        " AND dayofweek(business_date) IN (2, 3, 4)"
     )
     pension = mean_per_outlet_day(
         "day(business_date) = 8 AND dayofweek(business_date) IN (2, 3, 4)"
@@ -112,7 +119,9 @@ def test_understaffed_outlet_has_longest_p90_wait(small_county: SmallCounty, con
     assert max(aband, key=aband.__getitem__) in understaffed
 
 
-def test_devices_installed_mid_period_take_load_off_the_counter(small_county: SmallCounty, con) -> None:
+def test_devices_installed_mid_period_take_load_off_the_counter(
+    small_county: SmallCounty, con
+) -> None:
     outlets = [o for o in small_county.result.county.outlets if o.devices_from is not None]
     assert outlets
     for outlet in outlets:
@@ -140,7 +149,9 @@ def test_staff_differ_in_speed(con: duckdb.DuckDBPyConnection) -> None:
     assert max(ratios) / min(ratios) > 1.3
 
 
-def test_complaint_prone_staff_top_the_substantiated_complaints(small_county: SmallCounty, con) -> None:
+def test_complaint_prone_staff_top_the_substantiated_complaints(
+    small_county: SmallCounty, con
+) -> None:
     prone = {t.staff_id for t in small_county.result.county.tellers.values() if t.complaint_prone}
     counts = con.execute(
         "SELECT staff_id, count(*) FROM fact_complaint WHERE substantiated AND staff_id IS NOT NULL"
@@ -169,8 +180,9 @@ def test_volumes_follow_the_brief(small_county: SmallCounty, con) -> None:
     expected = configured * small_county.options.volume
     assert 0.7 * expected < mean < 1.6 * expected
     service_point = con.execute(
-        """SELECT avg(n) FROM (SELECT business_date, outlet_code, count(*) AS n FROM fact_transaction
-           JOIN dim_outlet USING (outlet_code) WHERE outlet_type = 'service_point' GROUP BY ALL)"""
+        """SELECT avg(n) FROM (SELECT business_date, outlet_code, count(*) AS n
+           FROM fact_transaction JOIN dim_outlet USING (outlet_code)
+           WHERE outlet_type = 'service_point' GROUP BY ALL)"""
     ).fetchone()[0]
     assert service_point < mean / 4
 

@@ -22,7 +22,8 @@ def test_holidays_and_make_up_days() -> None:
     rows = {
         r[0]: r[1:]
         for r in con.execute(
-            "SELECT date, weekday, is_weekend, is_holiday, is_business_day, year_quarter FROM dim_date"
+            "SELECT date, weekday, is_weekend, is_holiday, is_business_day, year_quarter"
+            " FROM dim_date"
         ).fetchall()
     }
     assert len(rows) == 365
