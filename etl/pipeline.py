@@ -168,9 +168,8 @@ def load_paths(
     try:
         with next_version(db_path) as con:
             for i, item in enumerate(planned, start=1):
-                if progress:
-                    progress(f"loading {item.outcome.path.name}", i - 1, len(planned))
-                _load_one(con, item, profile, options)
+                step = _stepper(progress, item.outcome.path.name, i - 1, len(planned))
+                _load_one(con, item, profile, options, step)
             if not any(p.outcome.status == "loaded" for p in planned):
                 raise _NothingLoaded
             finish_run(con)
@@ -186,15 +185,33 @@ class _NothingLoaded(Exception):
     """Every planned file was rejected: abandon the new version so the file stays untouched."""
 
 
+def _stepper(
+    progress: Callable[[str, int, int], None] | None, name: str, done: int, total: int
+) -> Callable[[str, float], None]:
+    """Report phases within one file as fractions of it, so long files show movement."""
+
+    def step(phase: str, fraction: float) -> None:
+        if progress:
+            progress(f"{phase} {name}", done + fraction, total)
+
+    return step
+
+
 def _load_one(
-    con: duckdb.DuckDBPyConnection, item: _Planned, profile: Profile, options: LoadOptions
+    con: duckdb.DuckDBPyConnection,
+    item: _Planned,
+    profile: Profile,
+    options: LoadOptions,
+    step: Callable[[str, float], None],
 ) -> None:
     """Stage, validate and move one file inside the run's transaction-like new version."""
     started = time.perf_counter()
     began = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     outcome, mapping = item.outcome, item.mapping
+    step("reading", 0.0)
     raw = item.raw or read_export(outcome.path, encoding=options.encoding)
     item.raw = None
+    step("validating", 0.2)
     stage(con, raw, mapping, profile, file_name=outcome.path.name)
     fates = decide(con, mapping, profile)
     _fill(outcome, fates)
@@ -212,11 +229,13 @@ def _load_one(
     load_id = int(
         con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM etl_load").fetchall()[0][0]
     )
+    step("loading", 0.6)
     move_rows(con, mapping.kind.name, load_id, raw)
     del raw
     if options.report:
         from etl.gx_report import write_report
 
+        step("reporting", 0.85)
         outcome.report = write_report(con, mapping, outcome, load_id, _reports_dir())
     outcome.status, outcome.load_id = "loaded", load_id
     outcome.seconds = time.perf_counter() - started

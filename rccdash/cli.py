@@ -242,12 +242,15 @@ def serve(
 def demo(
     db: DbOption = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after loading.")] = False,
+    exports: Annotated[
+        Path | None, typer.Option(help="Folder of the demo exports (default: data/demo-exports).")
+    ] = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = load_config("settings")[
         "dashboard"
     ]["port"],
 ) -> None:
     """Generate the demo county (if not there yet), load it and serve the dashboard."""
-    exports = PROJECT_ROOT / load_config("settings")["demo"]["exports_dir"]
+    exports = exports or PROJECT_ROOT / load_config("settings")["demo"]["exports_dir"]
     if not (exports / "outlets.csv").exists():
         generate(out=exports)
     load(paths=[exports], db=db)

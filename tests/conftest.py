@@ -11,9 +11,9 @@ import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-from etl.pipeline import LoadOptions, load_paths  # noqa: E402
-from rccdash.synthetic.generate import GenerateOptions, GenerateResult, generate_county  # noqa: E402
-from warehouse.settings import load_config  # noqa: E402
+from etl.pipeline import LoadOptions, load_paths
+from rccdash.synthetic.generate import GenerateOptions, GenerateResult, generate_county
+from warehouse.settings import load_config
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ def small_county_config() -> dict:
 @pytest.fixture(scope="session")
 def small_county(tmp_path_factory: pytest.TempPathFactory) -> SmallCounty:
     out = tmp_path_factory.mktemp("county")
-    options = GenerateOptions(out, outlets=10, months=3, start="2025-12", seed=11, volume=0.5, workers=1)
+    options = GenerateOptions(
+        out, outlets=10, months=3, start="2025-12", seed=11, volume=0.5, workers=1
+    )
     cfg = small_county_config()
     return SmallCounty(out, generate_county(options, config=cfg), cfg, options)
 

@@ -26,7 +26,9 @@ def ensure_years(con: duckdb.DuckDBPyConnection, first_year: int, last_year: int
 
 def ensure_covers(con: duckdb.DuckDBPyConnection, table: str, column: str) -> None:
     """Extend ``dim_date`` to the full years spanned by ``table.column``."""
-    span = con.execute(f"SELECT year(min({column})), year(max({column})) FROM {table}").fetchall()[0]
+    span = con.execute(f"SELECT year(min({column})), year(max({column})) FROM {table}").fetchall()[
+        0
+    ]
     if span and span[0] is not None:
         ensure_years(con, int(span[0]), int(span[1]))
 

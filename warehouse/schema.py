@@ -31,7 +31,9 @@ def migrations() -> list[Migration]:
     for entry in resources.files(MIGRATIONS_PACKAGE).iterdir():
         if entry.name.endswith(".sql"):
             number, _, rest = entry.name.partition("_")
-            found.append(Migration(int(number), rest.removesuffix(".sql"), entry.read_text("utf-8")))
+            found.append(
+                Migration(int(number), rest.removesuffix(".sql"), entry.read_text("utf-8"))
+            )
     return sorted(found, key=lambda m: m.version)
 
 

@@ -19,7 +19,13 @@ from warehouse.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = PROJECT_ROOT / "screenshots"
 
 
@@ -33,8 +39,18 @@ def _free_port() -> int:
 def server(small_warehouse: Path) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "rccdash.cli", "serve", "--db", str(small_warehouse), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "rccdash.cli",
+            "serve",
+            "--db",
+            str(small_warehouse),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -10,7 +10,9 @@ from dashboard.figures import BAD, GOOD, outlet_bars, trend_figure
 
 
 def test_trend_shows_minutes_and_the_target_line() -> None:
-    frame = pl.DataFrame({"month": [dt.date(2026, 1, 1), dt.date(2026, 2, 1)], "wait_p90_s": [600.0, 1200.0]})
+    frame = pl.DataFrame(
+        {"month": [dt.date(2026, 1, 1), dt.date(2026, 2, 1)], "wait_p90_s": [600.0, 1200.0]}
+    )
     fig = trend_figure(frame, "wait_p90_s", "en", target=900.0)
     assert list(fig.data[0].y) == [10.0, 20.0]
     assert fig.layout.shapes[0].y0 == 15.0
