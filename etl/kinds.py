@@ -1,4 +1,4 @@
-"""The canonical export kinds of ``config/exports.yaml`` and recognising a file's kind."""
+"""The canonical export kinds of ``config/exports.yaml``: columns, types, load order."""
 
 from __future__ import annotations
 
@@ -31,12 +31,3 @@ def export_kinds() -> dict[str, ExportKind]:
     }
     return dict(sorted(out.items(), key=lambda item: item[1].order))
 
-
-def detect_kind(header: list[str]) -> ExportKind | None:
-    """The kind whose required columns all appear in ``header``; the most specific wins.
-
-    Returns None when no kind matches, so the caller can say which columns are missing.
-    """
-    present = {h.strip() for h in header}
-    matches = [k for k in export_kinds().values() if k.required <= present]
-    return max(matches, key=lambda k: len(k.required), default=None)

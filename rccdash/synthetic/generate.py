@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from etl.kinds import export_kinds
 from rccdash.synthetic import calendar as cal
 from rccdash.synthetic.complaints import MonthActivity, complaints_for_month
 from rccdash.synthetic.demand import counter_share
@@ -29,23 +30,6 @@ from warehouse.settings import load_config
 EPOCH = dt.date(1970, 1, 1)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 LONG_WAIT_S = 1800
-TRANSACTION_COLUMNS = [
-    "txn_id",
-    "outlet_code",
-    "channel",
-    "business_type",
-    "staff_id",
-    "window_no",
-    "amount",
-    "customer_segment",
-    "ticket_at",
-    "called_at",
-    "started_at",
-    "completed_at",
-    "status",
-    "satisfaction",
-    "reversal_of",
-]
 
 
 @dataclass(frozen=True)
@@ -339,6 +323,7 @@ def generate_county(
     tasks = [(o.index, m) for m in months for o in county.outlets]
     workers = options.workers or os.cpu_count() or 1
     complaints: list[dict[str, object]] = []
+    columns = list(export_kinds()["transactions"].types)  # the canonical export layout
     done = 0
     # "spawn": forking a process that has used polars' thread pool can deadlock.
     context = multiprocessing.get_context("spawn")
@@ -363,7 +348,7 @@ def generate_county(
                     progress(done, len(tasks))
             label = f"{month:%Y-%m}"
             files[f"transactions_{label}.csv"] = _write(
-                pl.concat([t for t in txns if t.height]).select(TRANSACTION_COLUMNS),
+                pl.concat([t for t in txns if t.height]).select(columns),
                 out / f"transactions_{label}.csv",
             )
             files[f"roster_{label}.csv"] = _write(pl.concat(rosters), out / f"roster_{label}.csv")

@@ -19,26 +19,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from etl.kinds import export_kinds
 from etl.pipeline import LoadOptions, load_paths
 from rccdash.cli import app
 
-HEADER = [
-    "txn_id",
-    "outlet_code",
-    "channel",
-    "business_type",
-    "staff_id",
-    "window_no",
-    "amount",
-    "customer_segment",
-    "ticket_at",
-    "called_at",
-    "started_at",
-    "completed_at",
-    "status",
-    "satisfaction",
-    "reversal_of",
-]
+HEADER = list(export_kinds()["transactions"].types)
 
 
 def _sha(path: Path) -> str:
