@@ -30,4 +30,3 @@ def export_kinds() -> dict[str, ExportKind]:
         for name, spec in kinds.items()
     }
     return dict(sorted(out.items(), key=lambda item: item[1].order))
-

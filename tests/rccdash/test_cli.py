@@ -20,9 +20,12 @@ def test_help_lists_every_command_with_its_purpose() -> None:
     assert result.exit_code == 0
     for command in COMMANDS:
         line = next(
-            line for line in result.output.splitlines() if line.strip("│ ").startswith(f"{command} ")
+            line
+            for line in result.output.splitlines()
+            if line.strip("│ ").startswith(f"{command} ")
         )
-        assert len(line.split(command, 1)[1].strip(" │")) > 10, f"{command} has no one-line purpose"
+        purpose = line.split(command, 1)[1].strip(" │")
+        assert len(purpose) > 10, f"{command} has no one-line purpose"
 
 
 def test_warehouse_path_precedence(monkeypatch, tmp_path: Path) -> None:
@@ -42,7 +45,8 @@ def test_demo_without_serving_loads_the_exports(small_county: SmallCounty, tmp_p
     )
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(db), read_only=True) as con:
-        files = con.execute("SELECT count(*) FROM etl_load WHERE status = 'loaded'").fetchall()[0][0]
+        files = con.execute("SELECT count(*) FROM etl_load WHERE status = 'loaded'").fetchall()
+    files = files[0][0]
     assert files == len(list(exports.glob("*.csv")))
     again = CliRunner().invoke(
         app, ["demo", "--no-serve", "--exports", str(exports), "--db", str(db)], terminal_width=200
