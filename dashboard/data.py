@@ -4,11 +4,18 @@ The ETL replaces the warehouse file atomically while people browse, so a page ne
 a connection open: each cache miss opens the file read-only for the duration of one call.
 The cache key includes the file's identity (inode, size, mtime), so a new load shows up
 on the next interaction without a restart.
+
+Queries run one at a time per process: DuckDB hands a new connection the database
+instance that is already open for the same path, so a connection opened while another
+one still reads the replaced file would see the old version and cache it under the new
+key. With no connection left open between queries, each one opens the current file.
+DuckDB still uses every core within a query.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +24,8 @@ import duckdb
 import streamlit as st
 
 from warehouse.settings import resolve_db_path
+
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def warehouse_path() -> Path:
@@ -39,7 +48,7 @@ def _cached(
 ) -> Any:
     """Run ``_fn(con, **kwargs)`` on a fresh read-only connection (cached per version)."""
     del fn_name, version  # part of the cache key only
-    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+    with _ONE_AT_A_TIME, duckdb.connect(str(warehouse_path()), read_only=True) as con:
         return _fn(con, **dict(kwargs))
 
 

@@ -21,6 +21,8 @@ from etl.mapping import Mapping, quote
 from etl.rules import ID_NOT_TEXT, settings, suite
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from etl.pipeline import FileOutcome
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -71,16 +73,23 @@ def expectations(kind: str) -> list[Any]:
     return out
 
 
-def validate_sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> list[dict[str, Any]]:
-    """Run the kind's GX suite on the first rows of ``stg``; one dict per expectation."""
+def sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> pd.DataFrame:
+    """The first staged rows of the file (``gx_sample_rows``), as pandas for GX."""
+    columns = ", ".join(["__row", *(quote(c) for c in mapping.kind.types)])
+    limit = int(settings()["gx_sample_rows"])
+    return con.sql(
+        f"SELECT {columns} FROM stg WHERE __drop IS NULL ORDER BY __row LIMIT {limit}"
+    ).df()
+
+
+def validate(frame: pd.DataFrame, kind: str) -> list[dict[str, Any]]:
+    """Run the kind's GX suite on ``frame``; one dict per expectation.
+
+    Needs no database connection, so the load runs it in a thread while it inserts rows.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    columns = ", ".join(["__row", *(quote(c) for c in mapping.kind.types)])
-    limit = int(settings()["gx_sample_rows"])
-    frame = con.sql(
-        f"SELECT {columns} FROM stg WHERE __drop IS NULL ORDER BY __row LIMIT {limit}"
-    ).df()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (
@@ -88,9 +97,7 @@ def validate_sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> list[di
         .add_dataframe_asset("file")
         .add_batch_definition_whole_dataframe("all")
     )
-    declared = gx.ExpectationSuite(
-        name=mapping.kind.name, expectations=expectations(mapping.kind.name)
-    )
+    declared = gx.ExpectationSuite(name=kind, expectations=expectations(kind))
     declared = context.suites.add(declared)
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(data=batch, suite=declared, name="file")
@@ -117,14 +124,13 @@ def validate_sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> list[di
 
 
 def write_report(
-    con: duckdb.DuckDBPyConnection,
+    results: list[dict[str, Any]],
     mapping: Mapping,
     outcome: FileOutcome,
     load_id: int,
     folder: Path,
 ) -> Path:
     """Write ``load-<id>-<file>.html`` with the GX results and the whole-file rule counts."""
-    results = validate_sample(con, mapping)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"load-{load_id:06d}-{outcome.path.stem}.html"
     path.write_text(render(outcome, mapping, results), encoding="utf-8")

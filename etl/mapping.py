@@ -87,15 +87,16 @@ def _source(field: str, spec: FieldSpec | None, index: dict[str, str]) -> str | 
 
 
 def normalise_raw(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
-    """Trim the raw columns the mapping reads, and fold full-width ASCII in non-free text.
+    """Trim the raw columns, and fold full-width ASCII in all but free-text columns.
 
     Done in polars, and only on the columns that need it (found in one pass), because
     per-value ``trim``/``translate`` in SQL cost more than all the rest of staging.
     """
-    used = {c for c in mapping.sources.values() if c in frame.columns}
+    used = [c for c in frame.columns if c != "__row"]  # also date/time and SQL inputs
     if not used:
         return frame
-    folded = {c for f, c in mapping.sources.items() if f not in FREE_TEXT and c in used}
+    free = {c for f, c in mapping.sources.items() if f in FREE_TEXT}
+    folded = {c for c in used if c not in free}
     pattern = r"^\s|\s$|" + _FULL_PATTERN
     flags = frame.select(pl.col(c).str.contains(pattern).any() for c in sorted(used)).row(
         0, named=True

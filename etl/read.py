@@ -459,12 +459,14 @@ def _frame_names(header: list[str], path: Path) -> list[str]:
     for position, name in enumerate(header, start=1):
         if name == ROW_COLUMN:
             raise ReadError(f"{path}: column {position} is named {ROW_COLUMN!r}, which is reserved")
-        if name in seen:
+        # Names equal but for case collide too: SQL identifiers ignore case.
+        if name.casefold() in seen:
             raise ReadError(
-                f"{path}: header name {name!r} appears twice (columns {seen[name]} and {position})"
+                f"{path}: header name {name!r} appears twice, ignoring case"
+                f" (columns {seen[name.casefold()]} and {position})"
             )
         if name:
-            seen[name] = position
+            seen[name.casefold()] = position
         names.append(name or f"__col{position}")
     return names
 

@@ -102,7 +102,8 @@ def row_checks(kind: ExportKind, *, period: tuple[str, str] | None = None) -> li
             f"date_diff('second', {quote(a)}, {quote(b)}) > {limit}" for a, b in duration["pairs"]
         ]
         checks.append(Check(f"duration_over_{limit // 3600}h", " OR ".join(over)))
-    future = [f"{quote(f)} > now()::TIMESTAMP" for f in spec.get("not_future", [])]
+    local_now = f"(now() AT TIME ZONE {literal(cfg['timezone'])})"  # exports are local time
+    future = [f"{quote(f)} > {local_now}" for f in spec.get("not_future", [])]
     if future:
         checks.append(Check("in_future", " OR ".join(future)))
     if field := spec.get("counter_hours"):

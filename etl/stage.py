@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -35,7 +36,8 @@ DEFAULTS = {
     "staff": "coalesce(status, 'active') AS status",
     "complaints": "coalesce(is_complex, severity <> 'minor') AS is_complex",
 }
-PERIOD_IN_NAME = re.compile(r"(\d{4})-(\d{2})(?!\d)")
+# A file covering one month ends its name with it: transactions_2026-03.csv, 交易_2026-03.xlsx.
+PERIOD_IN_NAME = re.compile(r"(?:^|[^0-9-])(20\d{2})-(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Fates:
 
 def file_period(name: str) -> tuple[str, str] | None:
     """The month a file says it covers (``..._2026-03.csv``) as (first day, next month's first)."""
-    match = PERIOD_IN_NAME.search(name)
+    match = PERIOD_IN_NAME.search(Path(name).stem)
     if not match:
         return None
     year, month = int(match.group(1)), int(match.group(2))
@@ -163,6 +165,11 @@ def decide(con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile) -
         nothing = ", ".join(f"NULL::VARCHAR AS {quote(k)}" for k in key)
         existing = f"SELECT {nothing}, NULL::UBIGINT AS __old WHERE false"
     conflict_loaded = "'conflicts_with_loaded'" if kind.name not in UPDATABLE else "NULL"
+
+    def same_key(a: str, b: str) -> str:
+        """Key equality that treats NULL parts as equal (a county-wide target has no outlet)."""
+        return " AND ".join(f"{a}.{quote(k)} IS NOT DISTINCT FROM {b}.{quote(k)}" for k in key)
+
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE fate AS
             WITH valid AS (
@@ -179,8 +186,8 @@ def decide(con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile) -
                        coalesce(e.__old = v.__h, false)
                            OR coalesce(v.__row > r.first_row, false) AS duplicate
                 FROM valid v
-                LEFT JOIN repeated r USING ({keys})
-                LEFT JOIN existing e USING ({keys}))
+                LEFT JOIN repeated r ON {same_key("v", "r")}
+                LEFT JOIN existing e ON {same_key("v", "e")})
             SELECT s.__row,
                    CASE WHEN s.__drop IS NOT NULL THEN 'dropped'
                         WHEN len(s.__fail) > 0 OR j.conflict IS NOT NULL THEN 'quarantined'

@@ -6,6 +6,7 @@ from ``$RCCDASH_DB`` or ``config/settings.yaml`` (see :func:`warehouse.settings.
 
 from __future__ import annotations
 
+import codecs
 import os
 import subprocess
 import sys
@@ -93,6 +94,7 @@ def load(
     report: Annotated[bool, typer.Option(help="Write the HTML validation report per file.")] = True,
 ) -> None:
     """Validate and load exports atomically; bad rows go to quarantine with their reasons."""
+    from etl.kinds import export_kinds
     from etl.pipeline import LoadOptions, load_paths
     from etl.profiles import ProfileError, load_profile
 
@@ -100,6 +102,16 @@ def load(
         load_profile(profile)
     except ProfileError as exc:
         raise typer.BadParameter(str(exc), param_hint="--profile") from None
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise typer.BadParameter(
+                f"unknown encoding {encoding!r}", param_hint="--encoding"
+            ) from None
+    if kind is not None and kind not in export_kinds():
+        known = ", ".join(export_kinds())
+        raise typer.BadParameter(f"unknown kind {kind!r}; kinds: {known}", param_hint="--kind")
     db_path = resolve_db_path(db)
     options = LoadOptions(profile=profile, kind=kind, encoding=encoding, report=report)
     try:

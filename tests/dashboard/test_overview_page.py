@@ -23,6 +23,7 @@ def _run(monkeypatch: pytest.MonkeyPatch, db: Path) -> AppTest:
 def test_headline_cards_trends_and_language_switch(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse)
     assert not at.exception
+    assert not at.error
     assert len(at.metric) == 8
     assert at.title[0].value == "County service quality"
     assert at.selectbox(key="month").value == "2026-02"  # the latest complete month
@@ -30,6 +31,7 @@ def test_headline_cards_trends_and_language_switch(monkeypatch, small_warehouse:
     assert "Wait, 90th percentile" in labels
     at.selectbox(key="lang").select("zh").run()
     assert not at.exception
+    assert not at.error
     assert at.title[0].value == "全县服务质量"
     assert "等候" in " ".join(m.label for m in at.metric)
 
@@ -39,11 +41,13 @@ def test_changing_the_month_changes_the_numbers(monkeypatch, small_warehouse: Pa
     february = [m.value for m in at.metric]
     at.selectbox(key="month").select("2025-12").run()
     assert not at.exception
+    assert not at.error
     assert [m.value for m in at.metric] != february
 
 
 def test_missing_warehouse_explains_how_to_load(monkeypatch, tmp_path: Path) -> None:
     at = _run(monkeypatch, tmp_path / "none.duckdb")
     assert not at.exception
+    assert not at.error
     assert "rccdash load" in at.info[0].value
     assert len(at.metric) == 0

@@ -164,3 +164,40 @@ def test_sigkill_mid_load_loses_nothing(small_county: SmallCounty, tmp_path: Pat
     results = load(db, [small_county.exports / "business_types.csv"])
     assert results[0].status == "loaded"
     assert not list(tmp_path.glob(".w.duckdb.next-*"))
+
+
+def test_leftovers_of_a_killed_load_are_removed_not_replayed(
+    small_county: SmallCounty, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    load(db, [small_county.exports / "outlets.csv"])
+    before = _sha(db)
+    (tmp_path / ".w.duckdb.next-1").write_bytes(b"half a copy")
+    (tmp_path / ".w.duckdb.next-1.wal").write_bytes(b"half a log")
+    (tmp_path / ".w.duckdb.next-1.tmp").mkdir()
+    assert [r.status for r in load(db, [small_county.exports / "outlets.csv"])] == ["skipped"]
+    assert _sha(db) == before
+    load(db, [small_county.exports / "business_types.csv"])
+    assert not list(tmp_path.glob(".w.duckdb.next-*"))
+
+
+def test_a_second_writer_waits_for_the_first(small_county: SmallCounty, tmp_path: Path) -> None:
+    import threading
+
+    from etl.atomic import writer_lock
+
+    db = tmp_path / "w.duckdb"
+    done = threading.Event()
+
+    def second_load() -> None:
+        load(db, [small_county.exports / "outlets.csv"])
+        done.set()
+
+    with writer_lock(db):
+        worker = threading.Thread(target=second_load)
+        worker.start()
+        assert not done.wait(1.0), "a load ran while another writer held the lock"
+    worker.join(60)
+    assert done.is_set()
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM dim_outlet").fetchall()[0][0] > 0

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from etl.kinds import export_kinds
-from etl.pipeline import LoadOptions, load_paths
+from etl.pipeline import LoadOptions, load_paths, reports_dir
 from rccdash.cli import app
 
 HEADER = list(export_kinds()["transactions"].types)
@@ -340,17 +340,76 @@ def test_cli_exit_codes_and_quarantine_listing(warehouse: Path, on_duty, tmp_pat
 
 
 def test_validation_report_agrees_with_the_sql_rules(
-    warehouse: Path, on_duty, tmp_path: Path, monkeypatch
+    warehouse: Path, on_duty, tmp_path: Path
 ) -> None:
     staff, outlet, day = on_duty
-    monkeypatch.setattr("etl.pipeline._reports_dir", lambda: tmp_path / "reports")
     rows = [_row(f"R-{i}", staff, outlet, day) for i in range(6)]
     rows[1]["channel"] = "fax"
     rows[4]["completed_at"] = f"{day} 10:00:00"
     [outcome] = load_paths(warehouse, [_write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows)])
+    assert outcome.report.parent == reports_dir(warehouse)  # beside its own warehouse
     report = outcome.report.read_text(encoding="utf-8")
     assert "expect_column_values_to_be_in_set" in report
     assert outcome.rule_counts == {"not_allowed_channel": 1, "timestamp_order": 1}
-    from etl.gx_report import render  # noqa: F401  (the report is rendered from GX results)
-
     assert report.count("✘") == 2  # GX flags exactly the two expectations the SQL rules flagged
+
+
+def test_county_wide_targets_with_the_same_key_are_compared(tmp_path: Path) -> None:
+    path = tmp_path / "kpi_targets.csv"
+    path.write_text(
+        "year,kpi,outlet_code,target\n2026,service_level,,0.8\n2026,service_level,,0.8\n"
+        "2026,wait_p90_s,,900\n2026,wait_p90_s,,800\n",
+        encoding="utf-8",
+    )
+    [outcome] = _load(tmp_path / "w.duckdb", path)
+    assert (outcome.loaded, outcome.duplicate, outcome.quarantined) == (1, 1, 2)
+    assert outcome.rule_counts == {"conflicting_rows_same_key": 2}
+
+
+def test_a_broken_file_is_rejected_and_the_other_files_still_load(tmp_path: Path) -> None:
+    good = tmp_path / "outlets.csv"
+    good.write_text("outlet_code,outlet_name,outlet_type\n001,A,service_point\n", encoding="utf-8")
+    clash = tmp_path / "business_types.csv"
+    clash.write_text(
+        "business_type,name_en,name_zh,standard_handling_s,cash_flow_sign,NAME_EN\n"
+        "deposit,Deposit,存款,150,1,x\n",
+        encoding="utf-8",
+    )
+    outcomes = {o.path.name: o for o in _load(tmp_path / "w.duckdb", good, clash)}
+    assert outcomes["outlets.csv"].status == "loaded"
+    assert outcomes["business_types.csv"].status == "rejected"
+    assert "appears twice" in outcomes["business_types.csv"].message
+
+
+def test_a_profile_whose_sql_does_not_fit_rejects_only_that_file(tmp_path: Path) -> None:
+    profile = tmp_path / "odd.yaml"
+    profile.write_text(
+        "name: odd\nkind: outlets\nfields:\n  township: {sql: 'no_such_column || 1'}\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "outlets.csv"
+    path.write_text("outlet_code,outlet_name,outlet_type\n001,A,service_point\n", encoding="utf-8")
+    [outcome] = load_paths(
+        tmp_path / "w.duckdb", [path], LoadOptions(profile=str(profile), report=False)
+    )
+    assert outcome.status == "rejected"
+    assert "no_such_column" in outcome.message
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_unknown_encoding_or_kind_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "outlets.csv"
+    path.write_text("outlet_code,outlet_name,outlet_type\n001,A,service_point\n", encoding="utf-8")
+    runner = CliRunner()
+    db = str(tmp_path / "w.duckdb")
+    assert runner.invoke(app, ["load", str(path), "--db", db, "--encoding", "gbx"]).exit_code == 2
+    assert runner.invoke(app, ["load", str(path), "--db", db, "--kind", "nope"]).exit_code == 2
+
+
+def test_only_a_month_at_the_end_of_the_name_sets_the_file_period() -> None:
+    from etl.stage import file_period
+
+    assert file_period("transactions_2026-03.csv") == ("2026-03-01", "2026-04-01")
+    assert file_period("交易明细_2025-12.xlsx") == ("2025-12-01", "2026-01-01")
+    assert file_period("transactions_export_2025-11-02.csv") is None
+    assert file_period("营业部3201-03月.csv") is None
