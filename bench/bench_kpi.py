@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     db = args.db or build(args.outlets, args.months, args.volume)
     if args.refresh:
         with duckdb.connect(str(db)) as con:
-            marts.refresh(con)
+            marts.refresh(con, full=True)
     with duckdb.connect(str(db), read_only=True) as con:
         first, last, events = con.sql(
             "SELECT min(business_date), max(business_date), count(*) FROM fact_transaction"
