@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.schema import migrate
+from warehouse.settings import load_config
 
 
 def _fsync(path: Path) -> None:
@@ -69,6 +70,7 @@ def next_version(db_path: Path, *, locked: bool = False) -> Iterator[duckdb.Duck
         if db_path.exists():
             shutil.copyfile(db_path, staging)
         con = duckdb.connect(str(staging))
+        con.execute(f"SET memory_limit = '{load_config('settings')['etl']['duckdb_memory_limit']}'")
         try:
             migrate(con)
             yield con
