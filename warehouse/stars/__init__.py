@@ -1,0 +1,1 @@
+"""The star assessment: monthly scores and stars for outlets and counter staff."""
