@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -190,6 +191,60 @@ def quarantine(
             r["raw_record"][:120],
         )
     console.print(table if rows.height else "No quarantined rows.")
+
+
+@app.command()
+def assess(
+    month: Annotated[str, typer.Argument(help="Month to assess, YYYY-MM.")],
+    db: DbOption = None,
+    top: Annotated[int, typer.Option(help="Rows of each ranking to show.")] = 10,
+) -> None:
+    """Score every counter employee and outlet for a month (provisional star assessment)."""
+    import time as _time
+
+    from etl.atomic import open_read_only
+    from warehouse.stars.assess import assess_month, month_bounds
+
+    try:
+        month_bounds(month)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="MONTH") from None
+    db_path = resolve_db_path(db)
+    if not db_path.exists():
+        console.print(f"No warehouse at {db_path}: load some exports first.")
+        raise typer.Exit(1)
+    began = _time.perf_counter()
+    with open_read_only(db_path) as con:
+        result = assess_month(con, month)
+    seconds = _time.perf_counter() - began
+    for subject, frame in result.items():
+        rated = frame.filter(pl.col("status") == "rated")
+        table = Table(
+            "rank", "id", "score", "stars", "movement", "note", title=f"{subject}, {month}"
+        )
+        for r in rated.head(top).iter_rows(named=True):
+            move = r["movement"]
+            arrow = (
+                ""
+                if move is None
+                else ("▲" * move if move > 0 else "▼" * -move if move < 0 else "=")
+            )
+            table.add_row(
+                str(r["rank"]),
+                r["subject_id"],
+                f"{r['score']:.1f}",
+                "★" * r["stars"],
+                arrow,
+                r["capped_by"] or "",
+            )
+        console.print(table)
+        counts = ", ".join(
+            f"{k}★ {v}" for k, v in sorted(rated["stars"].value_counts().iter_rows())
+        )
+        console.print(
+            f"{subject}: {rated.height} rated ({counts}), {frame.height - rated.height} not rated"
+        )
+    console.print(f"provisional assessment computed in {seconds:.1f} s")
 
 
 @app.command()

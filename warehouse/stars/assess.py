@@ -1,0 +1,104 @@
+"""A month's star assessment: every counter employee and outlet scored, ranked, compared.
+
+This is the provisional assessment the star page shows and ``rccdash assess`` prints; it
+is computed on the fly from the warehouse with the configured model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from warehouse.kpi.source import Connection
+from warehouse.stars.inputs import outlet_inputs, staff_inputs
+from warehouse.stars.model import StarModel, load_model
+from warehouse.stars.scoring import Scored, score_subjects
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """First day of ``YYYY-MM`` and of the month after; ValueError for anything else."""
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        first = dt.date(year, number, 1)
+    except ValueError:
+        raise ValueError(f"month must be YYYY-MM, got {month!r}") from None
+    return first, dt.date(year + number // 12, number % 12 + 1, 1)
+
+
+def previous_month(month: str) -> str:
+    """``YYYY-MM`` of the month before."""
+    first, _ = month_bounds(month)
+    last = first - dt.timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
+
+
+def _positions(con: Connection, end: dt.date) -> pl.DataFrame:
+    """Each staff member's position and outlet on the month's last day."""
+    day = end - dt.timedelta(days=1)
+    return con.sql(
+        """SELECT staff_id, position, outlet_code, staff_name FROM dim_staff
+           WHERE valid_from <= ? AND (valid_to IS NULL OR ? < valid_to)""",
+        params=[day, day],
+    ).pl()
+
+
+def _table(scored: list[Scored], inputs: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
+    """Scores as a table with overall and in-group ranks (rated subjects only)."""
+    frame = pl.DataFrame(
+        [
+            {
+                "subject_id": s.subject_id,
+                "status": s.status,
+                "score": s.score,
+                "stars": s.stars,
+                "capped_by": s.capped_by,
+                **{f"points_{k}": v for k, v in s.points.items()},
+            }
+            for s in scored
+        ],
+        infer_schema_length=None,
+    )
+    frame = frame.join(inputs.select("subject_id", *groups), on="subject_id", how="left")
+    rank = pl.col("score").rank(method="min", descending=True)
+    return frame.with_columns(
+        rank=rank.cast(pl.Int64),
+        **{f"rank_in_{g}": rank.over(g).cast(pl.Int64) for g in groups},
+    ).sort("score", descending=True, nulls_last=True)
+
+
+def assess_month(
+    con: Connection, month: str, model: StarModel | None = None
+) -> dict[str, pl.DataFrame]:
+    """Score staff and outlets for ``month`` with ranks and movement against the month before.
+
+    Returns ``{"staff": ..., "outlets": ...}``; ``movement`` is stars now minus stars the
+    month before (null when either month is not rated).
+    """
+    model = model or load_model()
+    out = {}
+    earlier = _score(con, previous_month(month), model)
+    for subject, frame in _score(con, month, model).items():
+        before = earlier[subject].select("subject_id", previous_stars="stars")
+        out[subject] = frame.join(before, on="subject_id", how="left").with_columns(
+            movement=pl.col("stars") - pl.col("previous_stars")
+        )
+    return out
+
+
+def _score(con: Connection, month: str, model: StarModel) -> dict[str, pl.DataFrame]:
+    """Scores of one month, without movement."""
+    start, end = month_bounds(month)
+    positions = _positions(con, end)
+    staff = staff_inputs(con, start=start, end=end, positions=positions)
+    outlets = outlet_inputs(con, start=start, end=end)
+    staff_scores = _table(
+        score_subjects(staff, model, "staff"), staff, ["peer_group", "outlet_code"]
+    )
+    staff_scores = staff_scores.join(
+        positions.select(subject_id="staff_id", staff_name="staff_name"),
+        on="subject_id",
+        how="left",
+    )
+    outlet_scores = _table(score_subjects(outlets, model, "outlets"), outlets, [])
+    return {"staff": staff_scores, "outlets": outlet_scores}
