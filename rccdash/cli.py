@@ -198,12 +198,24 @@ def assess(
     month: Annotated[str, typer.Argument(help="Month to assess, YYYY-MM.")],
     db: DbOption = None,
     top: Annotated[int, typer.Option(help="Rows of each ranking to show.")] = 10,
+    publish: Annotated[
+        bool, typer.Option("--publish", help="Store it as the month's immutable assessment.")
+    ] = False,
+    restate: Annotated[
+        bool, typer.Option("--restate", help="Publish a new version of a published month.")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why the month is restated.")] = None,
 ) -> None:
-    """Score every counter employee and outlet for a month (provisional star assessment)."""
+    """Score every counter employee and outlet for a month; --publish stores it for good."""
+    import getpass
     import time as _time
 
-    from etl.atomic import open_read_only
+    from etl.atomic import next_version, open_read_only
     from warehouse.stars.assess import assess_month, month_bounds
+    from warehouse.stars.honours import awards
+    from warehouse.stars.model import load_model
+    from warehouse.stars.publish import AlreadyPublished, restatement_changes
+    from warehouse.stars.publish import publish as store
 
     try:
         month_bounds(month)
@@ -213,9 +225,31 @@ def assess(
     if not db_path.exists():
         console.print(f"No warehouse at {db_path}: load some exports first.")
         raise typer.Exit(1)
+    if restate and not publish:
+        raise typer.BadParameter("--restate goes with --publish", param_hint="--restate")
+    model = load_model()
     began = _time.perf_counter()
-    with open_read_only(db_path) as con:
-        result = assess_month(con, month)
+    if publish:
+        try:
+            with next_version(db_path) as con:
+                result = assess_month(con, month, model)
+                version = store(
+                    con, month, result, model, by=getpass.getuser(), restate=restate, reason=reason
+                )
+                changes = (
+                    restatement_changes(con, month, "staff", version - 1, version)
+                    if version > 1
+                    else None
+                )
+        except (AlreadyPublished, ValueError) as exc:
+            console.print(f"[red]Not published:[/red] {exc}")
+            raise typer.Exit(1) from None
+        console.print(f"published {month} as version {version} (model {model.version})")
+        if changes is not None:
+            console.print(f"{changes.height} staff scores differ from version {version - 1}")
+    else:
+        with open_read_only(db_path) as con:
+            result = assess_month(con, month, model)
     seconds = _time.perf_counter() - began
     for subject, frame in result.items():
         rated = frame.filter(pl.col("status") == "rated")
@@ -244,7 +278,42 @@ def assess(
         console.print(
             f"{subject}: {rated.height} rated ({counts}), {frame.height - rated.height} not rated"
         )
-    console.print(f"provisional assessment computed in {seconds:.1f} s")
+    honours = awards(result, model)
+    for name, group in honours.group_by("award", maintain_order=True):
+        console.print(f"{name[0]}: " + ", ".join(group["subject_id"].to_list()))
+    kind = "published" if publish else "provisional"
+    console.print(f"{kind} assessment computed in {seconds:.1f} s")
+
+
+@app.command()
+def payout(
+    quarter: Annotated[str, typer.Argument(help="Quarter, e.g. 2026Q1.")],
+    out: Annotated[Path, typer.Option("--out", help="Payout file: .csv or .xlsx.")],
+    db: DbOption = None,
+) -> None:
+    """Compute the quarterly star bonus per person (for payroll) from the months' stars."""
+    from etl.atomic import open_read_only
+    from warehouse.stars.model import load_model
+    from warehouse.stars.payout import payout as compute
+    from warehouse.stars.payout import quarter_months, write_payout
+
+    try:
+        quarter_months(quarter)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="QUARTER") from None
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise typer.BadParameter("the payout file must end in .csv or .xlsx", param_hint="--out")
+    db_path = resolve_db_path(db)
+    model = load_model()
+    with open_read_only(db_path) as con:
+        table, sources = compute(con, quarter, model)
+    write_payout(table, str(out))
+    console.print("; ".join(sources))
+    fines, paid = table["penalties"].sum(), table["net"].sum()
+    console.print(
+        f"{table.height} people, pool ¥{model.pool_per_quarter:,.0f}, fines ¥{fines:,.2f},"
+        f" paid ¥{paid:,.2f} -> {out}"
+    )
 
 
 @app.command()

@@ -45,6 +45,17 @@ def _positions(con: Connection, end: dt.date) -> pl.DataFrame:
 
 def _table(scored: list[Scored], inputs: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
     """Scores as a table with overall and in-group ranks (rated subjects only)."""
+    if not scored:  # a month without data: an empty table with the same columns
+        empty = {
+            "subject_id": pl.String,
+            "status": pl.String,
+            "score": pl.Float64,
+            "stars": pl.Int64,
+            "capped_by": pl.String,
+            "rank": pl.Int64,
+        }
+        empty |= {g: pl.String for g in groups} | {f"rank_in_{g}": pl.Int64 for g in groups}
+        return pl.DataFrame(schema=empty)
     frame = pl.DataFrame(
         [
             {

@@ -52,12 +52,25 @@ class Subject:
 
 
 @dataclass(frozen=True)
+class Award:
+    """A monthly honour: the best ``top`` subjects with at least ``min_stars``."""
+
+    name: str
+    subject: str
+    top: int
+    min_stars: int
+
+
+@dataclass(frozen=True)
 class StarModel:
     """The whole versioned model."""
 
     version: str
     bands: tuple[tuple[float, int], ...]  # (min_score, stars), highest first
     subjects: dict[str, Subject]
+    awards: tuple[Award, ...] = ()
+    pool_per_quarter: float = 0.0
+    coefficients: dict[int, float] | None = None
 
     def stars_for(self, score: float) -> int:
         """Stars of a score: the first band whose minimum it reaches."""
@@ -161,7 +174,37 @@ def parse_model(data: dict[str, Any]) -> StarModel:
         name: _subject(name, spec, f"subjects.{name}", max(stars))
         for name, spec in subjects_raw.items()
     }
-    return StarModel(str(data["version"]), tuple(bands), subjects)
+    awards = tuple(
+        _award(n, a, subjects, max(stars)) for n, a in (data.get("awards") or {}).items()
+    )
+    pool, coefficients = _payout(data.get("payout"), stars)
+    return StarModel(str(data["version"]), tuple(bands), subjects, awards, pool, coefficients)
+
+
+def _award(name: str, spec: Any, subjects: dict[str, Subject], max_stars: int) -> Award:
+    """Parse and check one award."""
+    key = f"awards.{name}"
+    if not isinstance(spec, dict) or spec.get("subject") not in subjects:
+        raise ModelError(f"{key}.subject: expected one of {', '.join(subjects)}")
+    top = int(_number(spec.get("top"), f"{key}.top"))
+    min_stars = int(_number(spec.get("min_stars"), f"{key}.min_stars"))
+    if top < 1 or not 1 <= min_stars <= max_stars:
+        raise ModelError(f"{key}: top must be >= 1 and min_stars between 1 and {max_stars}")
+    return Award(name, spec["subject"], top, min_stars)
+
+
+def _payout(spec: Any, stars: list[int]) -> tuple[float, dict[int, float]]:
+    """Parse the quarterly pool and the coefficient of every star level."""
+    if not isinstance(spec, dict):
+        raise ModelError("payout: expected pool_per_quarter and coefficients")
+    pool = _number(spec.get("pool_per_quarter"), "payout.pool_per_quarter")
+    raw = spec.get("coefficients")
+    if not isinstance(raw, dict) or {int(k) for k in raw} != set(stars):
+        raise ModelError(f"payout.coefficients: give one for each star level {sorted(stars)}")
+    coefficients = {int(k): _number(v, f"payout.coefficients.{k}") for k, v in raw.items()}
+    if pool < 0 or any(c < 0 for c in coefficients.values()):
+        raise ModelError("payout: the pool and the coefficients cannot be negative")
+    return pool, coefficients
 
 
 def load_model() -> StarModel:

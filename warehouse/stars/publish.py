@@ -1,0 +1,136 @@
+"""Published assessments: immutable versions of a month, restatements with their reason.
+
+A month once published keeps its numbers even if late data arrives; restating it adds a
+version beside the first, and both can be read and compared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import polars as pl
+
+from warehouse.stars.model import StarModel
+
+SCORE_COLUMNS = [
+    "subject_id",
+    "outlet_code",
+    "peer_group",
+    "status",
+    "score",
+    "stars",
+    "capped_by",
+    "rank",
+    "movement",
+]
+
+
+class AlreadyPublished(Exception):
+    """The month is published; only a restatement with a reason may add a version."""
+
+
+def published_versions(con: duckdb.DuckDBPyConnection, month: str) -> list[int]:
+    """Versions of ``month`` published so far, oldest first."""
+    rows = con.execute(
+        "SELECT version FROM star_assessment WHERE month = ? ORDER BY version", [month]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    month: str,
+    assessment: dict[str, pl.DataFrame],
+    model: StarModel,
+    *,
+    by: str,
+    restate: bool = False,
+    reason: str | None = None,
+) -> int:
+    """Store an assessment as the next version of ``month`` and return that version.
+
+    Raises :class:`AlreadyPublished` when the month is published and this is not a
+    restatement, and ValueError for a restatement without a reason or of nothing.
+    """
+    versions = published_versions(con, month)
+    if versions and not restate:
+        raise AlreadyPublished(
+            f"{month} is already published (version {versions[-1]}); "
+            "restate it with --restate --reason to add a new version"
+        )
+    if restate and not versions:
+        raise ValueError(f"{month} has not been published: nothing to restate")
+    if restate and not (reason and reason.strip()):
+        raise ValueError("a restatement needs a reason")
+    version = (versions[-1] if versions else 0) + 1
+    as_of = con.execute("SELECT coalesce(max(load_id), 0) FROM etl_load").fetchall()[0][0]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO star_assessment VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                month,
+                version,
+                model.version,
+                as_of,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                by,
+                reason if restate else None,
+            ],
+        )
+        for subject, frame in assessment.items():
+            _insert_scores(con, month, version, subject, frame)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return version
+
+
+def _insert_scores(
+    con: duckdb.DuckDBPyConnection, month: str, version: int, subject: str, frame: pl.DataFrame
+) -> None:
+    """Write one subject type's scores of a version."""
+    points = [c for c in frame.columns if c.startswith("points_")]
+    rows = []
+    for r in frame.iter_rows(named=True):
+        record = {c: r.get(c) for c in SCORE_COLUMNS}
+        record["points"] = json.dumps({p.removeprefix("points_"): r[p] for p in points})
+        rows.append([month, version, subject, *record.values()])
+    if rows:
+        con.executemany(
+            "INSERT INTO star_score VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+
+
+def published(
+    con: duckdb.DuckDBPyConnection, month: str, subject: str, version: int | None = None
+) -> pl.DataFrame:
+    """Scores of a published version (the latest by default); empty when unpublished."""
+    chosen = version or max(published_versions(con, month), default=0)
+    return con.sql(
+        "SELECT * FROM star_score WHERE month = ? AND version = ? AND subject_type = ?"
+        " ORDER BY rank NULLS LAST, subject_id",
+        params=[month, chosen, subject],
+    ).pl()
+
+
+def restatement_changes(
+    con: duckdb.DuckDBPyConnection, month: str, subject: str, old: int, new: int
+) -> pl.DataFrame:
+    """Subjects whose score or stars differ between two versions of a month."""
+    return con.sql(
+        """SELECT coalesce(a.subject_id, b.subject_id) AS subject_id,
+                  a.score AS old_score, b.score AS new_score, a.stars AS old_stars,
+                  b.stars AS new_stars
+           FROM (SELECT * FROM star_score
+                 WHERE month = $m AND version = $old AND subject_type = $s) a
+           FULL JOIN (SELECT * FROM star_score
+                      WHERE month = $m AND version = $new AND subject_type = $s) b
+             USING (subject_id)
+           WHERE a.score IS DISTINCT FROM b.score OR a.stars IS DISTINCT FROM b.stars
+           ORDER BY subject_id""",
+        params={"m": month, "old": old, "new": new, "s": subject},
+    ).pl()
