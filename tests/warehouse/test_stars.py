@@ -219,3 +219,48 @@ def test_improving_one_indicator_never_lowers_the_score(people: list[dict], whic
     better = [IMPROVE[which](people[0]), *people[1:]]
     after = score_subjects(_frame(better), MODEL, "staff")[0].score
     assert after >= before - 1e-9
+
+
+def test_ranks_by_hand_ties_share_the_better_rank() -> None:
+    from warehouse.stars.assess import ranked
+
+    rows = frame(
+        teller("T1", "teller", 12.0),
+        teller(
+            "T2",
+            "teller",
+            10.0,
+            service_vs_standard=1.25,
+            errors_per_1000=11.0,
+            satisfaction_rate=0.84,
+            business_types_handled=5.0,
+            complaints_minor=1,
+        ),
+        teller("T3", "teller", 8.0, complaints_major=1),
+        teller("T4", "lobby", 9.0, complaints_major=1),
+        teller("T6", "new", 7.0, satisfaction_rate=None),
+    )
+    table = ranked(score_subjects(rows, MODEL, "staff"), rows, ["peer_group"])
+    ranks = dict(zip(table["subject_id"], table["rank"], strict=True))
+    # Scores: T1 100, T4 90, T6 90, T3 65, T2 52.5 (worked out in the test above).
+    assert ranks == {"T1": 1, "T4": 2, "T6": 2, "T3": 4, "T2": 5}
+    in_group = dict(zip(table["subject_id"], table["rank_in_peer_group"], strict=True))
+    assert in_group == {"T1": 1, "T3": 2, "T2": 3, "T4": 1, "T6": 1}
+
+
+def test_payout_split_by_hand() -> None:
+    from warehouse.stars.payout import split_pool
+
+    # Coefficients 1.6 + 1.0 + 0.6 = 3.2 share a pool of 3,200: 1,600 / 1,000 / 600;
+    # the second person was fined 500.
+    assert split_pool([1.6, 1.0, 0.6], [0.0, 500.0, 0.0], 3200.0) == [
+        (1600.0, 1600.0),
+        (1000.0, 500.0),
+        (600.0, 600.0),
+    ]
+    # 100 yuan among three equal shares: 33.34 + 33.33 + 33.33, exactly 100.
+    assert split_pool([1.0, 1.0, 1.0], [0.0, 0.0, 0.0], 100.0) == [
+        (33.34, 33.34),
+        (33.33, 33.33),
+        (33.33, 33.33),
+    ]

@@ -43,8 +43,8 @@ def _positions(con: Connection, end: dt.date) -> pl.DataFrame:
     ).pl()
 
 
-def _table(scored: list[Scored], inputs: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
-    """Scores as a table with overall and in-group ranks (rated subjects only)."""
+def ranked(scored: list[Scored], inputs: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
+    """Scores as a table with overall and in-group ranks (ties share the better rank)."""
     if not scored:  # a month without data: an empty table with the same columns
         empty = {
             "subject_id": pl.String,
@@ -103,7 +103,7 @@ def _score(con: Connection, month: str, model: StarModel) -> dict[str, pl.DataFr
     positions = _positions(con, end)
     staff = staff_inputs(con, start=start, end=end, positions=positions)
     outlets = outlet_inputs(con, start=start, end=end)
-    staff_scores = _table(
+    staff_scores = ranked(
         score_subjects(staff, model, "staff"), staff, ["peer_group", "outlet_code"]
     )
     staff_scores = staff_scores.join(
@@ -111,5 +111,7 @@ def _score(con: Connection, month: str, model: StarModel) -> dict[str, pl.DataFr
         on="subject_id",
         how="left",
     )
-    outlet_scores = _table(score_subjects(outlets, model, "outlets"), outlets, [])
+    types = con.sql("SELECT outlet_code AS subject_id, outlet_type FROM dim_outlet").pl()
+    outlets = outlets.join(types, on="subject_id", how="left")
+    outlet_scores = ranked(score_subjects(outlets, model, "outlets"), outlets, ["outlet_type"])
     return {"staff": staff_scores, "outlets": outlet_scores}
