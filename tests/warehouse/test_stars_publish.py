@@ -164,3 +164,11 @@ def test_payout_sums_to_the_pool_minus_penalties(people, pool_fen) -> None:
     else:
         assert nets == -fines
     assert all(g >= 0 for g, _ in money)
+
+
+def test_a_warehouse_from_before_publishing_reads_as_unpublished(tmp_path: Path) -> None:
+    from warehouse.stars.publish import published_versions
+
+    old = duckdb.connect(str(tmp_path / "old.duckdb"))
+    old.execute("CREATE TABLE etl_load (load_id BIGINT)")
+    assert published_versions(old, "2026-01") == []

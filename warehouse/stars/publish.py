@@ -32,7 +32,16 @@ class AlreadyPublished(Exception):
 
 
 def published_versions(con: duckdb.DuckDBPyConnection, month: str) -> list[int]:
-    """Versions of ``month`` published so far, oldest first."""
+    """Versions of ``month`` published so far, oldest first.
+
+    A warehouse created before assessments could be published (schema version 2) has
+    none: it is read as it is, and gets the tables at its next load or ``rccdash schema``.
+    """
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'star_assessment'"
+    ).fetchall()[0][0]
+    if not exists:
+        return []
     rows = con.execute(
         "SELECT version FROM star_assessment WHERE month = ? ORDER BY version", [month]
     ).fetchall()
