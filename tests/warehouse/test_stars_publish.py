@@ -172,3 +172,4 @@ def test_a_warehouse_from_before_publishing_reads_as_unpublished(tmp_path: Path)
     old = duckdb.connect(str(tmp_path / "old.duckdb"))
     old.execute("CREATE TABLE etl_load (load_id BIGINT)")
     assert published_versions(old, "2026-01") == []
+    assert published(old, "2026-01", "staff").height == 0

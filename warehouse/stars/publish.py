@@ -119,6 +119,10 @@ def published(
 ) -> pl.DataFrame:
     """Scores of a published version (the latest by default); empty when unpublished."""
     chosen = version or max(published_versions(con, month), default=0)
+    if not chosen:
+        return pl.DataFrame(
+            schema={"version": pl.Int64, "subject_id": pl.String, "stars": pl.Int64}
+        )
     return con.sql(
         "SELECT * FROM star_score WHERE month = ? AND version = ? AND subject_type = ?"
         " ORDER BY rank NULLS LAST, subject_id",
