@@ -53,30 +53,36 @@ def frame(*rows: dict) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=COLUMNS)
 
 
+# The hand-worked month: every score below is worked out in the first test's comments.
+HAND = {
+    "T1": teller("T1", "teller", 12.0),
+    "T2": teller(
+        "T2",
+        "teller",
+        10.0,
+        service_vs_standard=1.25,
+        errors_per_1000=11.0,
+        satisfaction_rate=0.84,
+        business_types_handled=5.0,
+        complaints_minor=1,
+    ),
+    "T3": teller("T3", "teller", 8.0, complaints_major=1),
+    "T4": teller("T4", "lobby", 9.0, complaints_major=1),
+    "T5": teller("T5", "teller", 30.0, hours=30.0),
+    "T6": teller("T6", "new", 7.0, satisfaction_rate=None),
+}
+
+
+def hand(*ids: str) -> pl.DataFrame:
+    return frame(*(HAND[i] for i in ids))
+
+
 def by_id(rows: pl.DataFrame) -> dict:
     return {s.subject_id: s for s in score_subjects(rows, MODEL, "staff")}
 
 
 def test_scores_stars_veto_and_not_rated_by_hand() -> None:
-    scored = by_id(
-        frame(
-            teller("T1", "teller", 12.0),
-            teller(
-                "T2",
-                "teller",
-                10.0,
-                service_vs_standard=1.25,
-                errors_per_1000=11.0,
-                satisfaction_rate=0.84,
-                business_types_handled=5.0,
-                complaints_minor=1,
-            ),
-            teller("T3", "teller", 8.0, complaints_major=1),
-            teller("T4", "lobby", 9.0, complaints_major=1),
-            teller("T5", "teller", 30.0, hours=30.0),
-            teller("T6", "new", 7.0, satisfaction_rate=None),
-        )
-    )
+    scored = by_id(hand("T1", "T2", "T3", "T4", "T5", "T6"))
     # T1 is best of the three rated tellers (T5 has too few hours and is no peer): 100.
     assert scored["T1"].score == pytest.approx(100.0) and scored["T1"].stars == 5
     # T2: productivity middle of 3 -> 1/2 x 25 = 12.5; speed (1.25-1.6)/(0.9-1.6) = 0.5 -> 7.5;
@@ -96,22 +102,7 @@ def test_scores_stars_veto_and_not_rated_by_hand() -> None:
 
 
 def test_breakdown_says_what_lifts_the_next_star() -> None:
-    scored = by_id(
-        frame(
-            teller("T1", "teller", 12.0),
-            teller(
-                "T2",
-                "teller",
-                10.0,
-                service_vs_standard=1.25,
-                errors_per_1000=11.0,
-                satisfaction_rate=0.84,
-                business_types_handled=5.0,
-                complaints_minor=1,
-            ),
-            teller("T3", "teller", 8.0),
-        )
-    )
+    scored = by_id(hand("T1", "T2", "T3"))
     lines, advice = breakdown(scored["T2"], MODEL, "staff")
     assert lines[0].indicator == "productivity"
     assert sum(line.points for line in lines) == pytest.approx(52.5)
@@ -224,22 +215,7 @@ def test_improving_one_indicator_never_lowers_the_score(people: list[dict], whic
 def test_ranks_by_hand_ties_share_the_better_rank() -> None:
     from warehouse.stars.assess import ranked
 
-    rows = frame(
-        teller("T1", "teller", 12.0),
-        teller(
-            "T2",
-            "teller",
-            10.0,
-            service_vs_standard=1.25,
-            errors_per_1000=11.0,
-            satisfaction_rate=0.84,
-            business_types_handled=5.0,
-            complaints_minor=1,
-        ),
-        teller("T3", "teller", 8.0, complaints_major=1),
-        teller("T4", "lobby", 9.0, complaints_major=1),
-        teller("T6", "new", 7.0, satisfaction_rate=None),
-    )
+    rows = hand("T1", "T2", "T3", "T4", "T6")
     table = ranked(score_subjects(rows, MODEL, "staff"), rows, ["peer_group"])
     ranks = dict(zip(table["subject_id"], table["rank"], strict=True))
     # Scores: T1 100, T4 90, T6 90, T3 65, T2 52.5 (worked out in the test above).
