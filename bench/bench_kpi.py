@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 WORK = Path("/tmp/rccdash-bench-kpi")
 RESULTS = ROOT / "bench" / "results"
 
-BARE_SERVICE = """
+# The served-event rows both bare queries start from.
+EVENTS_CTE = """
 WITH t AS (
     SELECT t.outlet_code, t.channel = 'counter' AS counter, t.status <> 'reversed' AS arrival,
            t.status IN ('completed', 'error') AND NOT t.is_reversed AS served,
@@ -43,7 +44,9 @@ WITH t AS (
            b.standard_handling_s AS standard
     FROM fact_transaction t LEFT JOIN dim_business_type b USING (business_type)
     WHERE t.business_date >= DATE '{start}' AND t.business_date < DATE '{end}'
-), ev AS (
+)"""
+
+BARE_SERVICE = EVENTS_CTE + """, ev AS (
     SELECT outlet_code,
         count(*) FILTER (WHERE arrival) AS arrivals,
         count(*) FILTER (WHERE arrival AND counter) AS counter_arrivals,
@@ -87,15 +90,7 @@ FROM ev LEFT JOIN ro USING (outlet_code) ORDER BY ev.outlet_code
 
 # The same numbers written the way a DuckDB expert would: CASE sums instead of FILTER
 # (FILTER next to a quantile is slow in DuckDB), percentiles in their own pre-filtered pass.
-BARE_SERVICE_TUNED = """
-WITH t AS (
-    SELECT t.outlet_code, t.channel = 'counter' AS counter, t.status <> 'reversed' AS arrival,
-           t.status IN ('completed', 'error') AND NOT t.is_reversed AS served,
-           t.status, t.is_reversed, t.wait_s, t.service_s, t.satisfaction,
-           b.standard_handling_s AS standard
-    FROM fact_transaction t LEFT JOIN dim_business_type b USING (business_type)
-    WHERE t.business_date >= DATE '{start}' AND t.business_date < DATE '{end}'
-), a AS (
+BARE_SERVICE_TUNED = EVENTS_CTE + """, a AS (
     SELECT outlet_code, sum(arrival::INT) AS arrivals,
         sum((arrival AND counter)::INT) AS counter_arrivals, sum(served::INT) AS served,
         sum((served AND counter)::INT) AS counter_served,
