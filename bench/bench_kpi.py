@@ -46,7 +46,9 @@ WITH t AS (
     WHERE t.business_date >= DATE '{start}' AND t.business_date < DATE '{end}'
 )"""
 
-BARE_SERVICE = EVENTS_CTE + """, ev AS (
+BARE_SERVICE = (
+    EVENTS_CTE
+    + """, ev AS (
     SELECT outlet_code,
         count(*) FILTER (WHERE arrival) AS arrivals,
         count(*) FILTER (WHERE arrival AND counter) AS counter_arrivals,
@@ -87,10 +89,13 @@ SELECT ev.outlet_code, arrivals, counter_arrivals, served, counter_served, aband
     busy / nullif(staffed, 0) AS utilisation
 FROM ev LEFT JOIN ro USING (outlet_code) ORDER BY ev.outlet_code
 """
+)
 
 # The same numbers written the way a DuckDB expert would: CASE sums instead of FILTER
 # (FILTER next to a quantile is slow in DuckDB), percentiles in their own pre-filtered pass.
-BARE_SERVICE_TUNED = EVENTS_CTE + """, a AS (
+BARE_SERVICE_TUNED = (
+    EVENTS_CTE
+    + """, a AS (
     SELECT outlet_code, sum(arrival::INT) AS arrivals,
         sum((arrival AND counter)::INT) AS counter_arrivals, sum(served::INT) AS served,
         sum((served AND counter)::INT) AS counter_served,
@@ -132,6 +137,7 @@ SELECT a.outlet_code, arrivals, counter_arrivals, served, counter_served, abando
     busy / nullif(staffed, 0) AS utilisation
 FROM a LEFT JOIN q USING (outlet_code) LEFT JOIN ro USING (outlet_code) ORDER BY a.outlet_code
 """
+)
 
 BARE_DEMAND = """
 WITH d AS (
