@@ -14,11 +14,23 @@ LANGUAGES = {"en": "English", "zh": "简体中文"}
 _LOCALES = Path(__file__).resolve().parent / "locales"
 
 
+def label_files(lang: str) -> list[Path]:
+    """The label files of one language: one per page, plus ``common.yaml``."""
+    return sorted((_LOCALES / lang).glob("*.yaml"))
+
+
 @cache
 def _catalogue(lang: str) -> dict[str, str]:
-    """The label file of one language."""
-    with (_LOCALES / f"{lang}.yaml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """Every label of one language; a key defined in two files is an error, not a race."""
+    merged: dict[str, str] = {}
+    for path in label_files(lang):
+        with path.open(encoding="utf-8") as handle:
+            labels = yaml.safe_load(handle) or {}
+        clash = set(labels) & set(merged)
+        if clash:
+            raise ValueError(f"{path}: labels {sorted(clash)} are already defined elsewhere")
+        merged.update(labels)
+    return merged
 
 
 def translate(key: str, lang: str, **values: object) -> str:

@@ -83,3 +83,23 @@ def headline(
             "rag": pl.String,
         },
     )
+
+
+def outlet_changes(
+    con: Any,
+    *,
+    start: dt.date,
+    end: dt.date,
+    kpi_name: str,
+    **filters: str | Iterable[str] | None,
+) -> pl.DataFrame:
+    """One KPI per outlet now and in the previous equal period, for "who improved most".
+
+    Returns outlet_code, current, previous, change and improved (True = good news in the
+    KPI's direction), from the same summary function the headline card uses.
+    """
+    fn = SUMMARIES[kpi(kpi_name).source]
+    compared = compare(fn, con, start=start, end=end, by="outlet", **filters)
+    return compared.filter(pl.col("kpi") == kpi_name).select(
+        "outlet_code", "current", "previous", "change", "improved"
+    )

@@ -1,47 +1,31 @@
-"""Overview for the chairman: headline cards for the month, trends, the outlets that lag."""
+"""Overview for the chairman: headline cards, trends, outlets that lag or improved, alerts."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 import polars as pl
 import streamlit as st
 
-from dashboard import data, figures
-from dashboard.i18n import format_change, format_kpi, kpi_label, translate
-from dashboard.state import language, month_choice
-from warehouse.coverage import coverage, outlets
-from warehouse.headline import headline
+from dashboard import data, widgets
+from dashboard.figures.overview import change_bars, outlet_bars, trend_figure
+from dashboard.i18n import format_change, format_kpi, kpi_label
+from dashboard.navigation import go, link
+from dashboard.page import PageContext, run_page
+from warehouse.alerts import alerts
+from warehouse.coverage import outlets
+from warehouse.headline import headline, outlet_changes
 from warehouse.kpi import service_summary
 from warehouse.settings import load_config
 
-log = logging.getLogger(__name__)
 RAG_MARK = {"green": ":green[●]", "amber": ":orange[●]", "red": ":red[●]"}
 
 
-def _months(first: dt.date, last: dt.date) -> list[str]:
-    """Every month from the first to the last day with data, as YYYY-MM."""
-    out, year, month = [], first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
-def _month_bounds(label: str) -> tuple[dt.date, dt.date]:
-    """First day of the month and of the next one."""
-    year, month = map(int, label.split("-"))
-    start = dt.date(year, month, 1)
-    return start, dt.date(year + month // 12, month % 12 + 1, 1)
-
-
-def _cards(lang: str, rows: list[dict]) -> None:
+def _cards(ctx: PageContext, rows: list[dict]) -> None:
     """Headline KPI cards: value, change coloured by whether it is good news, target RAG."""
     columns = st.columns(4)
     for i, row in enumerate(rows):
         name = row["kpi"]
-        delta = format_change(name, row["change"], lang)
         if row["improved"] is None:
             colour = "off"
         else:  # Streamlit colours a rise green ("normal") or red ("inverse")
@@ -50,82 +34,109 @@ def _cards(lang: str, rows: list[dict]) -> None:
         target = row["target"]
         help_text = None
         if target is not None:
-            help_text = f"{translate('target', lang)}: {format_kpi(name, target, lang)}"
+            help_text = f"{ctx.t('target')}: {format_kpi(name, target, ctx.lang)}"
         with columns[i % 4]:
             st.metric(
-                f"{RAG_MARK.get(row['rag'] or '', ':gray[○]')} {kpi_label(name, lang)}",
-                format_kpi(name, row["current"], lang),
-                delta=delta,
+                f"{RAG_MARK.get(row['rag'] or '', ':gray[○]')} {kpi_label(name, ctx.lang)}",
+                format_kpi(name, row["current"], ctx.lang),
+                delta=format_change(name, row["change"], ctx.lang),
                 delta_color=colour,
                 help=help_text,
+                border=True,
             )
 
 
-def render() -> None:
-    """Build the page."""
-    lang = language()
-    config = load_config("dashboard")["overview"]
-    st.title(translate("app_title", lang))
-    try:
-        cov = data.fetch(coverage)
-    except data.WarehouseMissing as missing:
-        st.info(
-            f"**{translate('no_warehouse_title', lang)}**\n\n"
-            + translate("no_warehouse_body", lang, path=missing.args[0])
-        )
-        return
-    if cov.is_empty:
-        st.info(translate("no_data", lang))
-        return
-    months = _months(cov.first_day, cov.last_day)
-    complete = cov.last_day + dt.timedelta(days=1) == _month_bounds(months[-1])[1]
-    label = month_choice(
-        months,
-        translate("period", lang),
-        default=months[-1 if complete or len(months) == 1 else -2],
-    )
-    start, end = _month_bounds(label)
-    st.caption(
-        translate(
-            "headline_caption",
-            lang,
-            start=start.isoformat(),
-            end=(end - dt.timedelta(days=1)).isoformat(),
-            outlets=cov.outlets,
-        )
-    )
-    cards = data.fetch(headline, start=start, end=end, kpis=tuple(config["headline"]))
-    if cards["current"].is_null().all():
-        st.info(translate("no_data", lang))
-        return
-    _cards(lang, cards.to_dicts())
-    targets = dict(zip(cards["kpi"].to_list(), cards["target"].to_list(), strict=True))
+def _trend_start(ctx: PageContext, months: int) -> dt.date:
+    """First day of the month ``months`` - 1 before the period's last month."""
+    last = ctx.selection.last_day
+    year, month = divmod(last.year * 12 + last.month - 1 - (months - 1), 12)
+    return dt.date(year, month + 1, 1)
 
-    st.subheader(translate("trend_title", lang))
-    months_back = int(config["trend_months"]) - 1
-    year, month = divmod(start.year * 12 + start.month - 1 - months_back, 12)
-    trend_start = max(cov.first_day.replace(day=1), dt.date(year, month + 1, 1))
-    monthly = data.fetch(service_summary, start=trend_start, end=end, by=("month",))
+
+def _alerts(ctx: PageContext) -> None:
+    """One line per alert, worst kind first, each linking to the outlet's page."""
+    found = data.fetch(alerts, **ctx.kpi_args())
+    if found.is_empty():
+        st.success(ctx.t("alerts_none"))
+        return
+    with st.expander(ctx.t("alerts_title", n=found.height), expanded=True, icon="⚠️"):
+        for row in found.iter_rows(named=True):
+            target = link("outlet", outlet=row["outlet_code"])
+            text = ctx.t(
+                f"alert_{row['kind']}",
+                outlet=f"{row['outlet_code']} {row['outlet_name']}",
+                value=_alert_value(row, ctx.lang),
+                threshold=_alert_threshold(row, ctx.lang),
+            )
+            st.markdown(f"- {text} · [{ctx.t('open_outlet')}]({target})")
+
+
+def _alert_value(row: dict, lang: str) -> str:
+    """The alert's measured value as people read it."""
+    if row["kind"] == "wait_above_target":
+        return format_kpi("wait_p90_s", row["value"], lang)
+    return f"{row['value']:,.0f}"
+
+
+def _alert_threshold(row: dict, lang: str) -> str:
+    """The alert's threshold (target or baseline) as people read it."""
+    if row["kind"] == "wait_above_target":
+        return format_kpi("wait_p90_s", row["threshold"], lang)
+    return f"{row['threshold']:,.1f}"
+
+
+def _drill(points: list[dict]) -> None:
+    """A click on an outlet's bar opens that outlet's page."""
+    for point in points:
+        code = point.get("customdata")
+        if isinstance(code, list):
+            code = code[0]
+        if code:
+            go("outlet", outlet=str(code))
+
+
+def render(ctx: PageContext) -> None:
+    """Build the page."""
+    config = load_config("dashboard")["overview"]
+    cards = data.fetch(headline, **ctx.kpi_args(kpis=tuple(config["headline"])))
+    if cards["current"].is_null().all():
+        st.info(ctx.t("no_data"))
+        return
+    _cards(ctx, cards.to_dicts())
+    targets = dict(zip(cards["kpi"].to_list(), cards["target"].to_list(), strict=True))
+    _alerts(ctx)
+
+    st.subheader(ctx.t("trend_title", n=config["trend_months"]))
+    trend_args = ctx.kpi_args(start=_trend_start(ctx, int(config["trend_months"])))
+    monthly = data.fetch(service_summary, **trend_args, by=("month",))
     columns = st.columns(2)
     for i, name in enumerate(config["trend"]):
         with columns[i % 2]:
-            st.plotly_chart(
-                figures.trend_figure(monthly, name, lang, targets.get(name)), key=f"trend-{name}"
+            widgets.chart(
+                trend_figure(monthly, name, ctx.lang, targets.get(name)), key=f"trend-{name}"
             )
 
-    st.subheader(translate("lagging_title", lang))
-    by_outlet = data.fetch(service_summary, start=start, end=end, by=("outlet",))
-    names = data.fetch(outlets)
-    ranked = by_outlet.join(names, on="outlet_code", how="left").with_columns(
-        outlet_label=pl.concat_str([pl.col("outlet_code"), pl.col("outlet_name")], separator=" ")
+    names = data.fetch(outlets).select(
+        "outlet_code",
+        outlet_label=pl.concat_str([pl.col("outlet_code"), pl.col("outlet_name")], separator=" "),
     )
     ranking = config["ranking_kpi"]
-    st.plotly_chart(figures.outlet_bars(ranked, ranking, lang, targets.get(ranking)), key="ranking")
-    st.caption(translate("ranking_caption", lang))
+    left, right = st.columns(2)
+    with left:
+        st.subheader(ctx.t("lagging_title"))
+        by_outlet = data.fetch(service_summary, **ctx.kpi_args(), by=("outlet",))
+        ranked = by_outlet.join(names, on="outlet_code", how="left")
+        worst = outlet_bars(
+            ranked, ranking, ctx.lang, targets.get(ranking), limit=int(config["ranking_rows"])
+        )
+        _drill(widgets.chart(worst, "lagging", clickable=True))
+    with right:
+        st.subheader(ctx.t("improved_title"))
+        moved = data.fetch(outlet_changes, **ctx.kpi_args(kpi_name=ranking))
+        moved = moved.join(names, on="outlet_code")
+        best = change_bars(moved, ranking, ctx.lang, limit=int(config["ranking_rows"]))
+        _drill(widgets.chart(best, "improved", clickable=True))
+    st.caption(ctx.t("ranking_caption"))
 
 
-try:
-    render()
-except Exception:  # a page must never show a traceback to the chairman
-    log.exception("overview page failed")
-    st.error(translate("error_generic", language()))
+run_page("app_title", render)

@@ -6,7 +6,8 @@ import datetime as dt
 
 import polars as pl
 
-from dashboard.figures import BAD, GOOD, outlet_bars, trend_figure
+from dashboard.figures.overview import outlet_bars, trend_figure
+from dashboard.figures.style import BAD, GOOD
 
 
 def test_trend_shows_minutes_and_the_target_line() -> None:

@@ -1,0 +1,148 @@
+"""Overview charts: a KPI's monthly trend, outlets ranked on a KPI, and who moved most."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard.figures.style import (
+    BAD,
+    GOOD,
+    NEUTRAL,
+    TARGET,
+    axis_format,
+    house_layout,
+    minutes_scale,
+    unit_suffix,
+)
+from dashboard.i18n import kpi_label, translate
+from warehouse.kpi import kpi
+
+
+def trend_figure(
+    frame: pl.DataFrame, name: str, lang: str, target: float | None = None
+) -> go.Figure:
+    """Monthly trend of one KPI (columns ``month`` and ``name``), with its target as a line."""
+    label = kpi_label(name, lang)
+    scale = minutes_scale(name)
+    fig = go.Figure(
+        go.Scatter(
+            x=frame["month"].to_list(),
+            y=[None if v is None else v * scale for v in frame[name].to_list()],
+            mode="lines+markers",
+            name=label,
+            line={"color": NEUTRAL, "width": 3},
+        )
+    )
+    if target is not None:
+        fig.add_hline(
+            y=target * scale,
+            line={"color": TARGET, "dash": "dash"},
+            annotation_text=translate("target", lang),
+            annotation_position="top left",
+        )
+    house_layout(fig, label + unit_suffix(name, lang), height=260)
+    fig.update_layout(
+        showlegend=False,
+        yaxis={"tickformat": axis_format(name), "rangemode": "tozero"},
+        xaxis={"tickformat": "%Y-%m", "dtick": "M1"},
+    )
+    return fig
+
+
+def _hover(scale: float) -> str:
+    """Hover text: outlet and value (one decimal for minutes)."""
+    return "%{y}: %{x:.1f}<extra></extra>" if scale != 1 else "%{y}: %{x}<extra></extra>"
+
+
+def outlet_bars(
+    frame: pl.DataFrame,
+    name: str,
+    lang: str,
+    target: float | None = None,
+    *,
+    limit: int | None = None,
+) -> go.Figure:
+    """One KPI per outlet as horizontal bars, worst first, red where the target is missed.
+
+    ``frame`` has outlet_code, outlet_label and the KPI column; ``limit`` keeps the worst
+    ones. Each bar carries its outlet code, so a click can open the outlet's page.
+    """
+    entry = kpi(name)
+    data = frame.drop_nulls(name).sort(name, descending=entry.direction != "up")
+    if limit is not None:
+        data = data.head(limit)
+    scale = minutes_scale(name)
+    values = [v * scale for v in data[name].to_list()]
+    if target is None:
+        colours = [NEUTRAL] * len(values)
+    else:
+        limit_value = target * scale
+        missed = (
+            (lambda v: v > limit_value)
+            if entry.direction == "down"
+            else (lambda v: v < limit_value)
+        )
+        colours = [BAD if missed(v) else GOOD for v in values]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=data["outlet_label"].to_list(),
+            orientation="h",
+            marker_color=colours,
+            customdata=data["outlet_code"].to_list(),
+            hovertemplate=_hover(scale),
+        )
+    )
+    if target is not None:
+        fig.add_vline(x=target * scale, line={"color": TARGET, "dash": "dash"})
+    house_layout(fig, kpi_label(name, lang) + unit_suffix(name, lang))
+    fig.update_layout(
+        height=max(260, 26 * len(values) + 90),
+        yaxis={"autorange": "reversed"},
+        xaxis={"tickformat": axis_format(name)},
+    )
+    return fig
+
+
+def change_bars(frame: pl.DataFrame, name: str, lang: str, *, limit: int) -> go.Figure:
+    """The outlets whose KPI improved most since the previous period, best first.
+
+    ``frame`` has outlet_code, outlet_label, change and improved (see
+    ``warehouse.headline.outlet_changes``). Only improvements are listed; bars show the
+    size of the change in the KPI's good direction.
+    """
+    scale = minutes_scale(name)
+    data = (
+        frame.filter(pl.col("improved"))
+        .with_columns(gain=pl.col("change").abs() * scale)
+        .sort("gain", descending=True)
+        .head(limit)
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=data["gain"].to_list(),
+            y=data["outlet_label"].to_list(),
+            orientation="h",
+            marker_color=GOOD,
+            customdata=data["outlet_code"].to_list(),
+            hovertemplate=_hover(scale),
+        )
+    )
+    title = translate("improvement_of", lang, kpi=kpi_label(name, lang))
+    house_layout(fig, title + unit_suffix(name, lang))
+    fig.update_layout(
+        height=max(260, 26 * data.height + 90),
+        yaxis={"autorange": "reversed"},
+        xaxis={"tickformat": axis_format(name)},
+    )
+    if data.is_empty():
+        fig.add_annotation(
+            text=translate("no_improvement", lang),
+            showarrow=False,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+        )
+    return fig

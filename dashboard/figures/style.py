@@ -1,0 +1,45 @@
+"""The house style every chart shares: fonts that render Chinese, colours that mean things.
+
+Green is good news and red bad news whatever the KPI's direction; neutral blue is for
+plain volumes. Times are stored in seconds and shown in minutes.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from dashboard.i18n import translate
+from warehouse.kpi import kpi
+
+FONT = "Noto Sans CJK SC, Noto Sans, sans-serif"
+GOOD, BAD, NEUTRAL, TARGET, AMBER = "#1a7f37", "#c62828", "#1f5fa8", "#8a8a8a", "#e0a100"
+SEQUENTIAL = "Blues"
+
+
+def minutes_scale(name: str) -> float:
+    """Factor turning a KPI's stored value into what is shown (seconds -> minutes)."""
+    return 1 / 60 if name.endswith("_s") else 1
+
+
+def axis_format(name: str) -> str:
+    """A Plotly tick format for a KPI axis (minutes get plain numbers)."""
+    if minutes_scale(name) != 1:
+        return ""
+    spec = kpi(name).format
+    return ".0%" if spec.endswith("%") else ",.0f" if spec.endswith(("d", "0f")) else ",.1f"
+
+
+def unit_suffix(name: str, lang: str) -> str:
+    """A " (minutes)" suffix for time KPIs, else nothing: for titles and axis labels."""
+    return f" ({translate('minutes', lang)})" if minutes_scale(name) != 1 else ""
+
+
+def house_layout(fig: go.Figure, title: str, *, height: int = 300) -> go.Figure:
+    """Apply the shared title, font, margins and height; returns ``fig`` for chaining."""
+    fig.update_layout(
+        title={"text": title, "font": {"size": 15}},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 44, "b": 10},
+        font={"family": FONT},
+    )
+    return fig

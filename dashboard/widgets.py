@@ -1,0 +1,85 @@
+"""The few ways pages show things: charts that export as PNG, tables that download.
+
+Keeping them here means every chart has the same PNG button and every table the same
+CSV / Excel / Parquet downloads, whichever page it is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboard.exports import FORMATS, export_bytes
+from dashboard.i18n import translate
+
+
+def plot_config(filename: str) -> dict[str, Any]:
+    """Plotly's toolbar: PNG export at print resolution named after the chart, no logo."""
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }
+
+
+def chart(fig: go.Figure, key: str, *, clickable: bool = False) -> list[dict[str, Any]]:
+    """Show a figure; with ``clickable`` return the points the user clicked (else [])."""
+    if not clickable:
+        st.plotly_chart(fig, key=key, config=plot_config(key))
+        return []
+    state = st.plotly_chart(
+        fig, key=key, config=plot_config(key), on_select="rerun", selection_mode="points"
+    )
+    return list(state.selection.points) if state and state.selection else []
+
+
+def table(
+    frame: pl.DataFrame,
+    key: str,
+    lang: str,
+    *,
+    column_config: Mapping[str, Any] | None = None,
+    height: int | None = None,
+    selectable: bool = False,
+) -> list[int]:
+    """Show a table with download buttons; with ``selectable`` return the chosen row numbers.
+
+    Downloads hold every row of ``frame``, also those the screen scrolls past.
+    """
+    if frame.is_empty():
+        st.info(translate("no_rows", lang))
+        return []
+    state = st.dataframe(
+        frame,
+        key=key,
+        hide_index=True,
+        column_config=dict(column_config or {}),
+        height=height or "auto",
+        on_select="rerun" if selectable else "ignore",
+        selection_mode="single-row",
+    )
+    download(frame, key, lang)
+    if selectable and state and state.selection:
+        return list(state.selection.rows)
+    return []
+
+
+def download(frame: pl.DataFrame, name: str, lang: str) -> None:
+    """Three small download buttons under a table: CSV, Excel, Parquet."""
+    columns = st.columns([1, 1, 1, 6])
+    for column, (fmt, mime) in zip(columns, FORMATS.items(), strict=False):
+        with column:
+            st.download_button(
+                translate(f"download_{fmt}", lang),
+                data=lambda fmt=fmt: export_bytes(frame, fmt),
+                file_name=f"{name}.{fmt}",
+                mime=mime,
+                key=f"dl-{name}-{fmt}",
+                icon=":material/download:",
+                type="tertiary",
+                on_click="ignore",
+            )
