@@ -17,7 +17,6 @@ from playwright.sync_api import Browser, sync_playwright
 
 from tests.dashboard.browser_kit import ARGS, CHROMIUM, open_page
 
-
 RCCDASH = (sys.executable, "-m", "rccdash.cli")
 
 
