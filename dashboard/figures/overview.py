@@ -98,7 +98,7 @@ def outlet_bars(
         fig.add_vline(x=target * scale, line={"color": TARGET, "dash": "dash"})
     house_layout(fig, kpi_label(name, lang) + unit_suffix(name, lang))
     fig.update_layout(
-        height=max(260, 26 * len(values) + 90),
+        height=max(260, 26 * (limit or len(values)) + 90),
         yaxis={"autorange": "reversed"},
         xaxis={"tickformat": axis_format(name)},
     )
@@ -132,7 +132,7 @@ def change_bars(frame: pl.DataFrame, name: str, lang: str, *, limit: int) -> go.
     title = translate("improvement_of", lang, kpi=kpi_label(name, lang))
     house_layout(fig, title + unit_suffix(name, lang))
     fig.update_layout(
-        height=max(260, 26 * data.height + 90),
+        height=max(260, 26 * limit + 90),
         yaxis={"autorange": "reversed"},
         xaxis={"tickformat": axis_format(name)},
     )

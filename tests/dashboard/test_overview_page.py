@@ -12,42 +12,66 @@ from warehouse.settings import PROJECT_ROOT
 APP = str(PROJECT_ROOT / "dashboard" / "app.py")
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, db: Path) -> AppTest:
+def _run(monkeypatch: pytest.MonkeyPatch, db: Path, **params: str) -> AppTest:
     monkeypatch.setenv("RCCDASH_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
     at.run()  # the bare address forwards to /overview, as a browser would follow
     at.switch_page("views/overview.py").run()
     return at
 
 
-def test_headline_cards_trends_and_language_switch(monkeypatch, small_warehouse: Path) -> None:
-    at = _run(monkeypatch, small_warehouse)
+def _clean(at: AppTest) -> None:
     assert not at.exception
     assert not at.error
+
+
+def test_headline_cards_trends_and_language_switch(monkeypatch, small_warehouse: Path) -> None:
+    at = _run(monkeypatch, small_warehouse)
+    _clean(at)
     assert len(at.metric) == 8
     assert at.title[0].value == "County service quality"
     assert at.selectbox(key="month").value == "2026-02"  # the latest complete month
+    assert at.query_params["month"] == "2026-02"  # bookmarkable
     labels = " ".join(m.label for m in at.metric)
     assert "Wait, 90th percentile" in labels
+    assert at.expander[0].label.startswith("Alerts")
     at.selectbox(key="lang").select("zh").run()
-    assert not at.exception
-    assert not at.error
+    _clean(at)
     assert at.title[0].value == "全县服务质量"
     assert "等候" in " ".join(m.label for m in at.metric)
+    assert at.expander[0].label.startswith("预警")
 
 
-def test_changing_the_month_changes_the_numbers(monkeypatch, small_warehouse: Path) -> None:
+def test_filters_change_the_numbers(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse)
     february = [m.value for m in at.metric]
     at.selectbox(key="month").select("2025-12").run()
-    assert not at.exception
-    assert not at.error
+    _clean(at)
     assert [m.value for m in at.metric] != february
+    at.segmented_control(key="f_period").set_value("quarter").run()
+    _clean(at)
+    assert at.query_params["period"] == "quarter"
+    assert "month" not in at.query_params  # parameters of other presets are dropped
+    assert at.selectbox(key="quarter").value == "2026Q1"
+    at.multiselect(key="f_outlets").select("03101").run()
+    _clean(at)
+    assert at.query_params["outlets"] == "03101"
+    assert "03101" in at.caption[0].value
+
+
+def test_a_bookmark_reopens_its_view(monkeypatch, small_warehouse: Path) -> None:
+    at = _run(
+        monkeypatch, small_warehouse, period="custom", **{"from": "2026-01-05"}, to="2026-01-18"
+    )
+    _clean(at)
+    assert at.caption[0].value.startswith("2026-01-05 – 2026-01-18")
+    assert len(at.metric) == 8
 
 
 def test_missing_warehouse_explains_how_to_load(monkeypatch, tmp_path: Path) -> None:
     at = _run(monkeypatch, tmp_path / "none.duckdb")
-    assert not at.exception
-    assert not at.error
+    _clean(at)
     assert "rccdash load" in at.info[0].value
     assert len(at.metric) == 0
