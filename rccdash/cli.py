@@ -351,6 +351,8 @@ def serve(
     ]["port"],
 ) -> None:
     """Serve the dashboard (Streamlit) on the warehouse."""
+    from dashboard.warmup import wait_for_port, warm_up
+
     db_path = resolve_db_path(db)
     env = {**os.environ, "RCCDASH_DB": str(db_path.resolve())}
     command = [
@@ -371,7 +373,14 @@ def serve(
         "false",  # never show a traceback to a user
     ]
     console.print(f"Dashboard on http://localhost:{port} (warehouse {db_path}); Ctrl+C to stop")
-    raise typer.Exit(subprocess.call(command, env=env))
+    server = subprocess.Popen(command, env=env)
+    try:
+        if wait_for_port(port, timeout_s=60) and warm_up(port):
+            console.print(f"Ready: http://localhost:{port}")
+        raise typer.Exit(server.wait())
+    except KeyboardInterrupt:
+        server.terminate()
+        raise typer.Exit(server.wait()) from None
 
 
 @app.command()

@@ -5,17 +5,19 @@ Every browser test module is marked ``xdist_group("browser")`` so they share the
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.dashboard.browser_kit import ARGS, CHROMIUM, open_page
+from tests.dashboard.browser_kit import ARGS, CHROMIUM
 
 RCCDASH = (sys.executable, "-m", "rccdash.cli")
 
@@ -35,29 +37,40 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
-def server(small_warehouse: Path, browser: Browser) -> Iterator[str]:
-    """`rccdash serve` on the small county; yields the base URL once the app answers."""
+@contextmanager
+def serving(db: Path) -> Iterator[str]:
+    """Run `rccdash serve` on ``db``; yield the base URL once it says it is ready.
+
+    Ready means the app has run once (see dashboard/warmup.py), so even the very first
+    visit may open a bookmarked page other than the default.
+    """
     port = _free_port()
     process = subprocess.Popen(
-        [*RCCDASH, "serve", "--db", str(small_warehouse), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
+        [*RCCDASH, "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        raise AssertionError("rccdash serve did not start")
-    base = f"http://127.0.0.1:{port}"
-    # The first session after a start cannot open a page other than the default
-    # (streamlit/streamlit#9992); open the default once so the tests see what users see.
-    open_page(browser, f"{base}/", wait_for='[data-testid="stMetric"]').close()
-    yield base
-    process.terminate()
-    process.wait(10)
+    ready = threading.Event()
+
+    def drain() -> None:  # keep reading so the server never blocks on a full pipe
+        for line in process.stdout:
+            if line.startswith("Ready:"):
+                ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        if not ready.wait(90):
+            raise AssertionError("rccdash serve did not become ready")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def server(small_warehouse: Path) -> Iterator[str]:
+    """The dashboard on the small county, shared by every browser test of a worker."""
+    with serving(small_warehouse) as base:
+        yield base

@@ -1,0 +1,52 @@
+"""Run the app once, headless, right after the server starts.
+
+Streamlit learns the page list only when the entrypoint has run once. Until then, the
+first visitor who opens a bookmarked page (``/stars?...``) gets a "Page not found" popup
+on top of the right page (streamlit/streamlit#9992). One script run over the app's own
+websocket, before anybody visits, registers the pages.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.sync.client import connect
+
+
+def wait_for_port(port: int, timeout_s: float) -> bool:
+    """True once something listens on localhost:``port``, False after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def warm_up(port: int, timeout_s: float = 60.0) -> bool:
+    """Open one session on the app at ``port`` and wait for its first run to finish.
+
+    Returns False (without raising) when the run did not finish in time: serving goes on
+    either way, a cold start only costs the first visitor the popup.
+    """
+    url = f"ws://127.0.0.1:{port}/_stcore/stream"
+    request = BackMsg()
+    request.rerun_script.query_string = ""
+    request.rerun_script.page_script_hash = ""
+    deadline = time.monotonic() + timeout_s
+    try:
+        with connect(url, subprotocols=["streamlit"], open_timeout=timeout_s) as ws:
+            ws.send(request.SerializeToString())
+            while (left := deadline - time.monotonic()) > 0:
+                message = ForwardMsg()
+                message.ParseFromString(ws.recv(timeout=left))
+                if message.WhichOneof("type") == "script_finished":
+                    return True
+    except (OSError, TimeoutError, ValueError):
+        return False
+    return False
