@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHMARKS = ["bench.bench_load", "bench.bench_kpi"]
+BENCHMARKS = ["bench.bench_load", "bench.bench_kpi", "bench.bench_dashboard"]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:
