@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench docs install clean
+.PHONY: demo test lint format bench docs screenshots install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "rccdash needs Python 3.11 or newer"'
@@ -34,6 +34,10 @@ bench: $(STAMP)  ## speed and memory benchmarks (writes bench/results/)
 
 docs: $(STAMP)  ## regenerate docs/schema.md from the schema
 	$(BIN)/rccdash schema --doc docs/schema.md
+
+screenshots: $(STAMP)  ## the user guide's pictures: every page of the demo county in Chromium
+	@test -f data/warehouse.duckdb || $(BIN)/rccdash demo --no-serve
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

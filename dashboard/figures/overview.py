@@ -50,6 +50,11 @@ def trend_figure(
     return fig
 
 
+def _rows_axis(rows: int) -> dict:
+    """A top-down category axis with room for ``rows`` bars, so one bar stays bar-sized."""
+    return {"range": [max(rows, 1) - 0.5, -0.5], "autorange": False}
+
+
 def _hover(scale: float) -> str:
     """Hover text: outlet and value (one decimal for minutes)."""
     return "%{y}: %{x:.1f}<extra></extra>" if scale != 1 else "%{y}: %{x}<extra></extra>"
@@ -99,7 +104,7 @@ def outlet_bars(
     house_layout(fig, kpi_label(name, lang) + unit_suffix(name, lang))
     fig.update_layout(
         height=max(260, 26 * (limit or len(values)) + 90),
-        yaxis={"autorange": "reversed"},
+        yaxis=_rows_axis(limit or len(values)),
         xaxis={"tickformat": axis_format(name)},
     )
     return fig
@@ -133,7 +138,7 @@ def change_bars(frame: pl.DataFrame, name: str, lang: str, *, limit: int) -> go.
     house_layout(fig, title + unit_suffix(name, lang))
     fig.update_layout(
         height=max(260, 26 * limit + 90),
-        yaxis={"autorange": "reversed"},
+        yaxis=_rows_axis(limit),
         xaxis={"tickformat": axis_format(name)},
     )
     if data.is_empty():

@@ -43,6 +43,7 @@ def _cards(ctx: PageContext, rows: list[dict]) -> None:
                 delta_color=colour,
                 help=help_text,
                 border=True,
+                height="stretch",
             )
 
 

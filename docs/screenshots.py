@@ -1,0 +1,97 @@
+"""Take the user guide's screenshots: every page of the demo county in Chromium.
+
+Usage: ``make screenshots`` (or ``python docs/screenshots.py [--db WAREHOUSE]``). Needs the
+demo warehouse (``rccdash demo --no-serve``) and Debian's chromium. Writes
+docs/img/<page>.jpg (JPEG keeps the repository small) and docs/img/overview-zh.jpg.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dashboard.navigation import PAGES  # noqa: E402
+from dashboard.warmup import wait_for_port  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
+OUT = ROOT / "docs" / "img"
+# Page-specific query parameters that show each page at its most telling.
+EXTRA = {"outlet": "&outlet=03117", "staff": ""}
+
+
+def _shoot(base: str, query: str) -> None:
+    """Visit every page and save a screenshot of each."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        shots = [
+            (spec.url_path, f"{query}&lang=en{EXTRA.get(spec.url_path, '')}") for spec in PAGES
+        ]
+        shots.append(("overview-zh", f"{query}&lang=zh"))
+        for name, params in shots:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            path = name.removesuffix("-zh")
+            page.goto(f"{base}/{path}?{params}")
+            page.wait_for_selector("h1", timeout=120_000)
+            page.wait_for_timeout(500)
+            page.wait_for_selector(
+                '[data-testid="stStatusWidget"]', state="detached", timeout=120_000
+            )
+            page.wait_for_timeout(2500)
+            page.screenshot(path=str(OUT / f"{name}.jpg"), full_page=True, type="jpeg", quality=70)
+            print(f"docs/img/{name}.jpg")
+            page.close()
+        browser.close()
+
+
+def main() -> None:
+    """Serve the demo warehouse on a spare port and photograph every page."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", type=Path, default=ROOT / "data" / "warehouse.duckdb")
+    parser.add_argument("--port", type=int, default=8599)
+    parser.add_argument("--query", default="period=month&month=2026-03")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rccdash.cli",
+            "serve",
+            "--db",
+            str(args.db),
+            "--port",
+            str(args.port),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    ready = threading.Event()
+
+    def drain() -> None:
+        for line in server.stdout:
+            if line.startswith("Ready:"):
+                ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        if not (wait_for_port(args.port, 90) and ready.wait(90)):
+            raise SystemExit("rccdash serve did not become ready")
+        _shoot(f"http://127.0.0.1:{args.port}", args.query)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
