@@ -46,3 +46,17 @@ def test_filter_persists_across_pages_and_in_the_url(server: str, browser: Brows
     assert "quarter=2026Q1" in page.url  # the filter travels with the user
     assert "2026-01-01" in page.content()
     page.close()
+
+
+def test_clicking_an_outlet_bar_opens_its_page(server: str, browser: Browser) -> None:
+    page = open_page(browser, f"{server}/overview?month=2026-02", wait_for=CARDS)
+    lagging = page.locator('[data-testid="stPlotlyChart"]').nth(4)
+    lagging.scroll_into_view_if_needed()
+    code = lagging.locator("g.ytick text").first.inner_text().split()[0]
+    lagging.locator("g.point path").first.click(force=True)
+    page.wait_for_url("**/outlet?**", timeout=30_000)
+    wait_idle(page)
+    assert f"outlet={code}" in page.url  # the worst outlet, the first bar
+    assert "month=2026-02" in page.url  # the filter comes along
+    assert_clean(page)
+    page.close()
