@@ -21,7 +21,8 @@ def test_every_label_exists_in_both_languages() -> None:
         en = yaml.safe_load(path.read_text(encoding="utf-8"))
         zh = yaml.safe_load((_LOCALES / "zh" / path.name).read_text(encoding="utf-8"))
         assert set(en) == set(zh), path.name
-        left = [k for k in en if zh[k] == en[k] and not str(en[k]).isdigit()]
+        names = ("CSV", "Excel", "Parquet", "SQL")  # file formats read the same in Chinese
+        left = [k for k in en if zh[k] == en[k] and str(en[k]) not in names]
         assert not left, f"Chinese labels left in English in {path.name}: {left}"
     assert translate("no_warehouse_body", "zh", path="x.duckdb").count("x.duckdb") == 1
 

@@ -45,8 +45,11 @@ def default_as_of(end: dt.date) -> dt.datetime:
     return min(dt.datetime.combine(end, dt.time()), dt.datetime.now().replace(microsecond=0))
 
 
-def _complaint_measures(cp: ir.Table, keys: Sequence[ir.Value], as_of: dt.datetime) -> ir.Table:
-    """Count complaints and summarise their resolution per group."""
+def complaint_measures(cp: ir.Table, keys: Sequence[ir.Value], as_of: dt.datetime) -> ir.Table:
+    """Count complaints and summarise their resolution per group.
+
+    Public so every complaint view (by outlet, by channel received) defines them once.
+    """
     as_of_s = int(as_of.replace(tzinfo=dt.UTC).timestamp())
     resolved = cp.resolved_at.notnull()
     deadline_s = cp.received_at.epoch_seconds().cast("int64") + cp.deadline_days * 86_400
@@ -81,7 +84,7 @@ def _transactions(src: Source, f: Filters, keys: Sequence[str]) -> ir.Table:
 def complaint_expr(src: Source, f: Filters, keys: Sequence[str], as_of: dt.datetime) -> ir.Table:
     """Build the complaint_summary query as one ibis expression."""
     cp = apply(src.complaints(), f, reject=REFUSED_FILTERS)
-    m = _complaint_measures(cp, key_exprs(cp, keys), as_of)
+    m = complaint_measures(cp, key_exprs(cp, keys), as_of)
     names = [KEY_COLUMNS[k] for k in keys]
     j = join_on_keys(m, _transactions(src, f, keys), names, "outer")
     complaints = j.complaints.fill_null(0)
