@@ -69,10 +69,9 @@ def table(
 
 
 def download(frame: pl.DataFrame, name: str, lang: str) -> None:
-    """Three small download buttons under a table: CSV, Excel, Parquet."""
-    columns = st.columns([1, 1, 1, 6])
-    for column, (fmt, mime) in zip(columns, FORMATS.items(), strict=False):
-        with column:
+    """Three small download buttons in a row under a table: CSV, Excel, Parquet."""
+    with st.container(horizontal=True):
+        for fmt, mime in FORMATS.items():
             st.download_button(
                 translate(f"download_{fmt}", lang),
                 data=lambda fmt=fmt: export_bytes(frame, fmt),
