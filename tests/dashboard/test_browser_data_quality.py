@@ -1,0 +1,118 @@
+"""The data-quality page in a real browser, on a county with quarantined rows and a report.
+
+The shared server's county loads clean, so this module serves its own copy with planted
+defects, an HTML validation report and one missing outlet-day (see build_dq_county).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.dashboard.browser_kit import assert_clean, open_page, shot, wait_idle
+from tests.dashboard.test_data_quality_page import DqCounty, build_dq_county
+from warehouse.settings import PROJECT_ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+CHART = '[data-testid="stPlotlyChart"]'
+TABLE = '[data-testid="stDataFrame"]'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dq_server(
+    small_warehouse: Path, browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, DqCounty]]:
+    """Streamlit on the defective county; yields its base URL and what was planted."""
+    county = build_dq_county(small_warehouse, tmp_path_factory.mktemp("dq-browser"))
+    port = _free_port()
+    app = PROJECT_ROOT / "dashboard" / "app.py"
+    options = {
+        "--server.port": str(port),
+        "--server.headless": "true",
+        "--browser.gatherUsageStats": "false",
+        "--client.toolbarMode": "viewer",
+        "--client.showErrorDetails": "false",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(app),
+            *(x for kv in options.items() for x in kv),
+        ],
+        env={**os.environ, "RCCDASH_DB": str(county.db)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "streamlit did not start"
+                time.sleep(0.3)
+        base = f"http://127.0.0.1:{port}"
+        # The first session after a start only opens the default page (streamlit#9992).
+        open_page(browser, f"{base}/", wait_for='[data-testid="stMetric"]').close()
+        yield base, county
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _whole_page(page: Page) -> None:
+    """Make the window as tall as the page so a screenshot shows every section."""
+    page.set_viewport_size({"width": 1400, "height": 4200})
+    wait_idle(page, 1000)
+
+
+def test_data_quality_in_the_browser(dq_server: tuple[str, DqCounty], browser: Browser) -> None:
+    base, county = dq_server
+    page = open_page(browser, f"{base}/data-quality", wait_for=CHART)
+    assert_clean(page)
+    page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= 3", timeout=60_000)
+    assert page.locator(TABLE).count() >= 4  # loads, rule counts, quarantined rows, days
+    text = page.inner_text("body")
+    assert "Rows quarantined per failed rule" in text
+    assert "channel not an allowed value" in text
+    page.get_by_text("Show the report here").click()
+    report = page.frame_locator("iframe").first
+    assert "Validation report" in report.locator("h1").inner_text(timeout=30_000)
+    _whole_page(page)
+    shot(page, "data-quality-en")
+
+    outlet, _ = county.gap
+    other = "03101" if outlet != "03101" else "03102"
+    scoped = open_page(browser, f"{base}/data-quality?outlets={other}", wait_for=CHART)
+    assert_clean(scoped)
+    assert "Every outlet has service events on every business day" in scoped.inner_text("body")
+    assert scoped.locator(CHART).count() == page.locator(CHART).count() - 1  # no gaps chart
+    scoped.close()
+
+    chinese = open_page(browser, f"{base}/data-quality?lang=zh", wait_for=CHART)
+    assert_clean(chinese)
+    assert chinese.locator("h1").first.inner_text() != "Data quality"
+    body = chinese.inner_text("body")
+    assert "加载记录" in body and "数据完整性" in body
+    _whole_page(chinese)
+    shot(chinese, "data-quality-zh")
+    chinese.close()
+    page.close()

@@ -1,0 +1,112 @@
+"""The throughput page's logic, with Streamlit's AppTest on the small county's warehouse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from warehouse.settings import PROJECT_ROOT
+from warehouse.staffing import staffing_plan
+
+APP = str(PROJECT_ROOT / "dashboard" / "app.py")
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, db: Path, **params: str) -> AppTest:
+    monkeypatch.setenv("RCCDASH_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("views/throughput.py").run()
+    return at
+
+
+def _titles(at: AppTest) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _under_hours(db: Path, start: str, end: str) -> dict[str, int]:
+    """Under-staffed weekday-hours per outlet, from the staffing model directly."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        codes = [r[0] for r in con.execute("SELECT outlet_code FROM dim_outlet").fetchall()]
+        return {
+            code: staffing_plan(con, code, start=start, end=end)["status"].eq("under").sum()
+            for code in codes
+        }
+
+
+def _clean(at: AppTest) -> None:
+    assert not at.exception
+    assert not at.error
+
+
+def test_flow_cards_charts_and_staffing_default(monkeypatch, small_warehouse: Path) -> None:
+    at = _run(monkeypatch, small_warehouse)
+    _clean(at)
+    assert at.title[0].value == "Throughput"
+    with duckdb.connect(str(small_warehouse), read_only=True) as con:
+        arrivals = con.execute(
+            "SELECT count(*) FROM fact_transaction WHERE status <> 'reversed'"
+            " AND business_date >= DATE '2026-02-01' AND business_date < DATE '2026-03-01'"
+        ).fetchall()[0][0]
+    assert _metric(at, "Arrivals") == f"{arrivals:,}"
+    titles = _titles(at)
+    assert titles[0] == "Customers per day"  # a month is drawn day by day
+    assert "Average arrivals per hour, weekday by hour" in titles
+    assert "Hours under- and over-staffed, by outlet" in titles
+    assert len(at.dataframe) == 3  # flow by period, by outlet, staffing plan
+    under = _under_hours(small_warehouse, "2026-02-01", "2026-03-01")
+    worst = max(under, key=lambda code: (under[code], -int(code)))
+    assert at.selectbox(key="throughput_outlet").value == worst
+    assert _metric(at, "Under-staffed hours") == str(under[worst])
+
+    other = min(under, key=lambda code: (under[code], code))
+    at.selectbox(key="throughput_outlet").select(other).run()
+    _clean(at)
+    assert _metric(at, "Under-staffed hours") == str(under[other])
+    at.segmented_control(key="throughput_weekday").set_value(3).run()
+    _clean(at)
+    assert _titles(at)[-1].startswith("Thursday")
+
+
+def test_filters_change_what_is_shown(monkeypatch, small_warehouse: Path) -> None:
+    at = _run(monkeypatch, small_warehouse)
+    february = _metric(at, "Arrivals")
+    at.selectbox(key="month").select("2025-12").run()
+    _clean(at)
+    assert _metric(at, "Arrivals") != february
+    at.segmented_control(key="f_period").set_value("quarter").run()
+    _clean(at)
+    assert _titles(at)[0].startswith("Customers per week")
+    at.multiselect(key="f_outlets").select("03101").run()
+    _clean(at)
+    assert at.selectbox(key="throughput_outlet").options == ["03101 县联社营业部"]
+    assert "Hours under- and over-staffed, by outlet" not in _titles(at)  # one outlet only
+    outlet_table = at.dataframe[1].value
+    assert outlet_table["outlet_code"].tolist() == ["03101"]
+
+
+def test_outlet_from_the_url_and_chinese_labels(monkeypatch, small_warehouse: Path) -> None:
+    at = _run(monkeypatch, small_warehouse, outlet="03102")
+    _clean(at)
+    assert at.selectbox(key="throughput_outlet").value == "03102"
+    at.selectbox(key="lang").select("zh").run()
+    _clean(at)
+    assert "客户流量" in [s.value for s in at.subheader]
+    assert "到达客户数" in [m.label for m in at.metric]
+    assert _titles(at)[0] == "每日客户数"
+
+
+def test_missing_warehouse_explains_how_to_load(monkeypatch, tmp_path: Path) -> None:
+    at = _run(monkeypatch, tmp_path / "none.duckdb")
+    _clean(at)
+    assert "rccdash load" in at.info[0].value
+    assert not at.get("plotly_chart")
