@@ -96,4 +96,6 @@ def format_change(name: str, change: float | None, lang: str) -> str | None:
         return f"{change * 100:+.1f} " + ("pts" if lang == "en" else "个百分点")
     if "deposit" in name and not name.endswith("growth"):
         return ("+" if change >= 0 else "") + format_number(change, "CNY", lang)
+    if spec.endswith("d"):
+        return f"{change:+,.0f}"
     return f"{change:+,.2f}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -374,6 +375,8 @@ def serve(
     ]
     console.print(f"Dashboard on http://localhost:{port} (warehouse {db_path}); Ctrl+C to stop")
     server = subprocess.Popen(command, env=env)
+    # Stopping `rccdash serve` (Ctrl+C, a service manager's SIGTERM) stops Streamlit too.
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
         if wait_for_port(port, timeout_s=60) and warm_up(port):
             console.print(f"Ready: http://localhost:{port}")

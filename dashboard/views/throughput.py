@@ -34,7 +34,7 @@ from dashboard.navigation import go, link
 from dashboard.page import PageContext, run_page
 from warehouse.coverage import outlets
 from warehouse.headline import headline
-from warehouse.kpi import demand_profile, kpi, service_summary, target_wait_s
+from warehouse.kpi import demand_profile, service_summary, target_wait_s
 from warehouse.settings import load_config
 from warehouse.staffing import staffing_plan
 
@@ -48,13 +48,6 @@ def grain(ctx: PageContext) -> str:
     if days <= int(cfg["day_max_days"]):
         return "day"
     return "week" if days <= int(cfg["week_max_days"]) else "month"
-
-
-def _change_text(name: str, change: float | None, lang: str) -> str | None:
-    """The change since the previous period; whole numbers for counts (no ".00")."""
-    if change is not None and kpi(name).format.endswith("d"):
-        return f"{change:+,.0f}"
-    return format_change(name, change, lang)
 
 
 def _cards(ctx: PageContext, cards: pl.DataFrame) -> None:
@@ -71,7 +64,7 @@ def _cards(ctx: PageContext, cards: pl.DataFrame) -> None:
             st.metric(
                 kpi_label(name, ctx.lang),
                 format_kpi(name, row["current"], ctx.lang),
-                delta=_change_text(name, row["change"], ctx.lang),
+                delta=format_change(name, row["change"], ctx.lang),
                 delta_color=colour,
                 help=None
                 if target is None

@@ -41,6 +41,17 @@ def assert_clean(page: Page) -> None:
 
 
 def shot(page: Page, name: str) -> None:
-    """Save a full-page screenshot as ``screenshots/<name>.png``."""
+    """Save the whole page as ``screenshots/<name>.png``, however long it is.
+
+    Streamlit scrolls inside its own main block, so a full-page screenshot alone stops
+    at the window's height: the window is first made as tall as the content.
+    """
     SHOTS.mkdir(exist_ok=True)
+    height = page.evaluate(
+        '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], '
+        '[data-testid="stAppViewContainer"]\')].map(e => e.scrollHeight), 800)'
+    )
+    width = page.viewport_size["width"] if page.viewport_size else 1400
+    page.set_viewport_size({"width": width, "height": int(height) + 40})
+    page.wait_for_timeout(800)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

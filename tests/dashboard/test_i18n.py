@@ -43,3 +43,4 @@ def test_formats() -> None:
     assert format_change("wait_p90_s", -24.0, "en") == "-0.4 min"
     assert format_change("net_deposits", 12_000.0, "zh") == "+¥1.2万"
     assert format_number(1234.5, "", "en") == "1,234"
+    assert format_change("arrivals", 1234.0, "en") == "+1,234"  # counts: no decimals
