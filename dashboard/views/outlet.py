@@ -1,15 +1,233 @@
-"""Placeholder while the page is being built (replaced by its real content)."""
+"""One outlet: its KPIs and trends, its people, its complaints, its stars.
+
+Reached with ``?outlet=CODE`` from every outlet table and chart; without one (or with
+one outside the selected outlets) the picker starts at the first outlet in view.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import polars as pl
 import streamlit as st
 
+from dashboard import data, widgets
+from dashboard.figures.overview import trend_figure
+from dashboard.figures.profiles import complaint_table, star_history_figure
+from dashboard.figures.stars import (
+    advice_text,
+    breakdown_bars,
+    breakdown_table,
+    group_text,
+    source_text,
+    stars_text,
+)
+from dashboard.i18n import format_change, format_kpi, kpi_label
+from dashboard.navigation import link
 from dashboard.page import PageContext, run_page
+from dashboard.selection import months_between
+from warehouse.coverage import coverage, outlets
+from warehouse.headline import headline
+from warehouse.kpi import complaint_summary, service_summary
+from warehouse.profiles import outlet_complaints, outlet_profile, outlet_staff, scope_outlets
+from warehouse.settings import load_config
+from warehouse.stars.board import assessment_month, star_history, subject_breakdown
+from warehouse.stars.model import load_model
+
+RAG_MARK = {"green": ":green[●]", "amber": ":orange[●]", "red": ":red[●]"}
+
+
+def pick_outlet(ctx: PageContext) -> str | None:
+    """The outlet to show: ``?outlet=`` when in view, else the picker's (first in view)."""
+    names = data.fetch(outlets)
+    scope = data.fetch(scope_outlets, **ctx.selection.kpi_filters())
+    names = names if scope is None else names.filter(pl.col("outlet_code").is_in(scope))
+    labels = dict(zip(names["outlet_code"], names["outlet_name"], strict=True))
+    if not labels:
+        st.info(ctx.t("outlet_none_in_view"))
+        return None
+    wanted = st.query_params.get("outlet")
+    if wanted and wanted not in labels:
+        st.info(ctx.t("outlet_not_in_view", outlet=wanted))
+    if wanted in labels:
+        st.session_state["outlet_pick"] = wanted
+    elif st.session_state.get("outlet_pick") not in labels:
+        st.session_state["outlet_pick"] = next(iter(labels))
+    chosen = st.selectbox(
+        ctx.t("outlet_pick"),
+        list(labels),
+        format_func=lambda code: f"{code} {labels[code]}",
+        key="outlet_pick",
+        on_change=lambda: st.query_params.update(outlet=st.session_state["outlet_pick"]),
+    )
+    st.query_params["outlet"] = chosen
+    return chosen
+
+
+def shown_month(ctx: PageContext) -> str:
+    """The month whose stars are shown: the selected one, else the last complete one."""
+    if ctx.selection.preset == "month":
+        return ctx.selection.key
+    held = data.fetch(coverage)
+    return assessment_month(ctx.selection.start, ctx.selection.end, held.last_day)
+
+
+def profile_line(ctx: PageContext, code: str) -> None:
+    """Who the outlet is: name, township, type, windows, devices, opened."""
+    row = data.fetch(outlet_profile, outlet=code).row(0, named=True)
+    st.subheader(f"{row['outlet_code']} {row['outlet_name']}")
+    st.caption(
+        ctx.t(
+            "outlet_profile",
+            township=row["township"],
+            kind=group_text("outlets", row["outlet_type"], ctx.lang),
+            windows=row["counter_windows"],
+            devices=row["self_service_devices"],
+            opened=row["opened_on"],
+        )
+    )
+
+
+def cards(ctx: PageContext, code: str) -> bool:
+    """The overview's headline KPIs for this outlet; False when it had no events."""
+    kpis = tuple(load_config("dashboard")["overview"]["headline"])
+    rows = data.fetch(headline, **ctx.kpi_args(kpis=kpis, outlets=(code,)))
+    if rows["current"].is_null().all():
+        st.info(ctx.t("no_data"))
+        return False
+    columns = st.columns(4)
+    for i, row in enumerate(rows.iter_rows(named=True)):
+        name = row["kpi"]
+        colour = "off"
+        if row["improved"] is not None:
+            rising = (row["change"] or 0) > 0
+            colour = "normal" if rising == bool(row["improved"]) else "inverse"
+        change = row["change"]
+        with columns[i % 4]:
+            st.metric(
+                f"{RAG_MARK.get(row['rag'] or '', ':gray[○]')} {kpi_label(name, ctx.lang)}",
+                format_kpi(name, row["current"], ctx.lang),
+                delta=format_change(name, change, ctx.lang),
+                delta_color=colour,
+                border=True,
+            )
+    return True
+
+
+def trends(ctx: PageContext, code: str) -> None:
+    """The overview's trend KPIs, month by month, for this outlet."""
+    config = load_config("dashboard")["overview"]
+    months = int(config["trend_months"])
+    st.subheader(ctx.t("trend_title", n=months))
+    last = ctx.selection.last_day
+    year, month = divmod(last.year * 12 + last.month - 1 - (months - 1), 12)
+    args = ctx.kpi_args(start=dt.date(year, month + 1, 1), outlets=(code,))
+    monthly = data.fetch(service_summary, **args, by=("month",))
+    columns = st.columns(2)
+    for i, name in enumerate(config["trend"]):
+        with columns[i % 2]:
+            widgets.chart(trend_figure(monthly, name, ctx.lang), key=f"outlet-trend-{name}")
+
+
+def stars(ctx: PageContext, code: str) -> None:
+    """Stars month by month, and this month's breakdown with what would lift a star."""
+    month = shown_month(ctx)
+    st.subheader(ctx.t("outlet_stars_title", month=month))
+    first = data.fetch(coverage).first_day
+    held = months_between(first, dt.date.fromisoformat(f"{month}-01"))
+    months = tuple(held[-int(load_config("stars_page")["history_months"]) :])
+    filters = ctx.selection.kpi_filters()
+    history = data.fetch(star_history, subject="outlets", subject_id=code, months=months, **filters)
+    found = data.fetch(
+        subject_breakdown, month=month, subject="outlets", subject_id=code, **filters
+    )
+    if found is None:
+        st.info(ctx.t("stars_not_in_view"))
+        return
+    st.markdown(
+        f"**{stars_text(found.stars)}** · {source_text(found.source, ctx.lang)} · "
+        f"{advice_text(found, ctx.lang)} · [{ctx.t('outlet_to_stars')}]({link('stars')})"
+    )
+    left, right = st.columns(2)
+    with left:
+        figure = star_history_figure(history, ctx.lang, load_model().bands)
+        widgets.chart(figure, "outlet-star-history")
+    with right:
+        if not found.lines.is_empty():
+            title = ctx.t("stars_breakdown_chart", month=month)
+            widgets.chart(breakdown_bars(found.lines, ctx.lang, title=title), "outlet-breakdown")
+    if not found.lines.is_empty():
+        widgets.table(breakdown_table(found.lines, ctx.lang), "outlet-breakdown-table", ctx.lang)
+
+
+def people(ctx: PageContext, code: str) -> None:
+    """The outlet's people in the period with their KPIs here, each linking to their page."""
+    st.subheader(ctx.t("outlet_staff_title"))
+    kpis = tuple(load_config("stars_page")["outlet"]["staff_kpis"])
+    staff = data.fetch(
+        outlet_staff, outlet=code, start=ctx.selection.start, end=ctx.selection.end, kpis=kpis
+    )
+    id_column = ctx.t("stars_col_staff_id")
+    frame = pl.DataFrame(
+        {
+            id_column: [link("staff", staff=s) for s in staff["staff_id"]],
+            ctx.t("stars_col_staff_name"): staff["staff_name"],
+            ctx.t("stars_col_staff_group"): [
+                group_text("staff", p, ctx.lang) for p in staff["position"]
+            ],
+            **{
+                kpi_label(k, ctx.lang): [format_kpi(k, v, ctx.lang) for v in staff[k]] for k in kpis
+            },
+            kpi_label("complaints", ctx.lang): staff["complaints"],
+        },
+        schema_overrides={id_column: pl.String},
+    )
+    widgets.table(
+        frame,
+        f"outlet-{code}-staff",
+        ctx.lang,
+        column_config={id_column: st.column_config.LinkColumn(display_text=r"[?&]staff=([^&]*)")},
+    )
+    st.caption(ctx.t("outlet_staff_caption"))
+
+
+def complaints(ctx: PageContext, code: str) -> None:
+    """Complaint KPIs of the outlet and the list of its complaints in the period."""
+    st.subheader(ctx.t("outlet_complaints_title"))
+    kpis = load_config("stars_page")["outlet"]["complaint_kpis"]
+    summary = data.fetch(complaint_summary, **ctx.kpi_args(outlets=(code,)))
+    row = summary.row(0, named=True) if summary.height else {}
+    for column, name in zip(st.columns(len(kpis)), kpis, strict=True):
+        column.metric(
+            kpi_label(name, ctx.lang), format_kpi(name, row.get(name), ctx.lang), border=True
+        )
+    listed = data.fetch(
+        outlet_complaints, outlet=code, start=ctx.selection.start, end=ctx.selection.end
+    )
+    frame, link_column = complaint_table(listed, ctx.lang, lambda s: link("staff", staff=s))
+    widgets.table(
+        frame,
+        f"outlet-{code}-complaints",
+        ctx.lang,
+        column_config={
+            link_column: st.column_config.LinkColumn(display_text=r"[?&]staff=([^&]*)"),
+            ctx.t("outlet_col_fine"): st.column_config.NumberColumn(format="¥%,.2f"),
+        },
+    )
 
 
 def render(ctx: PageContext) -> None:
-    """Nothing yet."""
-    st.write(ctx.selection)
+    """Build the page."""
+    code = pick_outlet(ctx)
+    if code is None:
+        return
+    profile_line(ctx, code)
+    if not cards(ctx, code):
+        return
+    stars(ctx, code)
+    trends(ctx, code)
+    people(ctx, code)
+    complaints(ctx, code)
 
 
 run_page("nav_outlet", render)

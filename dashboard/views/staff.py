@@ -1,15 +1,271 @@
-"""Placeholder while the page is being built (replaced by its real content)."""
+"""One person: post and history, stars and why, KPIs against peers, trends, complaints.
+
+Reached with ``?staff=ID`` from every staff table; without one (or with one outside the
+selected outlets) the picker starts at the first teller in view.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import polars as pl
 import streamlit as st
 
+from dashboard import data, widgets
+from dashboard.figures.overview import trend_figure
+from dashboard.figures.profiles import complaint_table, peer_figure, star_history_figure
+from dashboard.figures.stars import (
+    advice_text,
+    breakdown_bars,
+    breakdown_table,
+    category_text,
+    group_text,
+    severity_text,
+    source_text,
+    stars_text,
+)
+from dashboard.i18n import format_kpi, kpi_label
+from dashboard.navigation import link
 from dashboard.page import PageContext, run_page
+from dashboard.selection import months_between
+from warehouse.coverage import coverage
+from warehouse.profiles import (
+    peer_comparison,
+    staff_assignments,
+    staff_complaints,
+    staff_directory,
+    staff_trend,
+)
+from warehouse.settings import load_config
+from warehouse.stars.board import assessment_month, penalties, star_history, subject_breakdown
+from warehouse.stars.model import load_model
+
+MONEY = "¥%,.2f"
+
+
+def pick_staff(ctx: PageContext) -> dict | None:
+    """The person to show: ``?staff=`` when in view, else the picker's.
+
+    The picker starts at the first person in view holding the configured position (the
+    counter staff the stars are about).
+    """
+    people = data.fetch(
+        staff_directory,
+        start=ctx.selection.start,
+        end=ctx.selection.end,
+        **ctx.selection.kpi_filters(),
+    )
+    rows = {r["staff_id"]: r for r in people.iter_rows(named=True)}
+    if not rows:
+        st.info(ctx.t("staff_none_in_view"))
+        return None
+    wanted = st.query_params.get("staff")
+    if wanted and wanted not in rows:
+        st.info(ctx.t("staff_not_in_view", staff=wanted))
+    if wanted in rows:
+        st.session_state["staff_pick"] = wanted
+    elif st.session_state.get("staff_pick") not in rows:
+        usual = load_config("stars_page")["staff"]["default_position"]
+        firsts = [s for s, r in rows.items() if r["position"] == usual] or list(rows)
+        st.session_state["staff_pick"] = firsts[0]
+    chosen = st.selectbox(
+        ctx.t("staff_pick"),
+        list(rows),
+        format_func=lambda s: (
+            f"{s} {rows[s]['staff_name']} · "
+            f"{group_text('staff', rows[s]['position'], ctx.lang)} · {rows[s]['outlet_name']}"
+        ),
+        key="staff_pick",
+        on_change=lambda: st.query_params.update(staff=st.session_state["staff_pick"]),
+    )
+    st.query_params["staff"] = chosen
+    return rows[chosen]
+
+
+def shown_month(ctx: PageContext) -> str:
+    """The month whose stars are shown: the selected one, else the last complete one."""
+    if ctx.selection.preset == "month":
+        return ctx.selection.key
+    held = data.fetch(coverage)
+    return assessment_month(ctx.selection.start, ctx.selection.end, held.last_day)
+
+
+def profile(ctx: PageContext, person: dict) -> pl.DataFrame:
+    """Name, post and outlet (linked); returns the assignment history for later."""
+    history = data.fetch(staff_assignments, staff_id=person["staff_id"])
+    latest = history.row(0, named=True)
+    st.subheader(f"{person['staff_id']} {person['staff_name']}")
+    outlet = f"[{person['outlet_code']} {person['outlet_name']}]"
+    outlet += f"({link('outlet', outlet=person['outlet_code'])})"
+    st.markdown(
+        ctx.t(
+            "staff_profile",
+            position=group_text("staff", person["position"], ctx.lang),
+            outlet=outlet,
+            hired=latest["hire_date"],
+            status=ctx.t(f"staff_status_{latest['status']}"),
+        )
+    )
+    return history
+
+
+def stars(ctx: PageContext, staff_id: str) -> None:
+    """Stars month by month and this month's breakdown, or why there are none."""
+    month = shown_month(ctx)
+    st.subheader(ctx.t("staff_stars_title", month=month))
+    first = data.fetch(coverage).first_day
+    held = months_between(first, dt.date.fromisoformat(f"{month}-01"))
+    months = tuple(held[-int(load_config("stars_page")["history_months"]) :])
+    filters = ctx.selection.kpi_filters()
+    found = data.fetch(
+        subject_breakdown, month=month, subject="staff", subject_id=staff_id, **filters
+    )
+    if found is None:
+        st.info(ctx.t("staff_no_stars", month=month))
+        return
+    st.markdown(
+        f"**{stars_text(found.stars)}** · {source_text(found.source, ctx.lang)} · "
+        f"{advice_text(found, ctx.lang)}"
+    )
+    history = data.fetch(
+        star_history, subject="staff", subject_id=staff_id, months=months, **filters
+    )
+    left, right = st.columns(2)
+    with left:
+        widgets.chart(
+            star_history_figure(history, ctx.lang, load_model().bands), "staff-star-history"
+        )
+    if found.lines.is_empty():
+        return
+    with right:
+        title = ctx.t("stars_breakdown_chart", month=month)
+        widgets.chart(breakdown_bars(found.lines, ctx.lang, title=title), "staff-breakdown")
+    widgets.table(breakdown_table(found.lines, ctx.lang), "staff-breakdown-table", ctx.lang)
+
+
+def peers(ctx: PageContext, person: dict) -> None:
+    """The person's KPIs against everyone in view in the same position."""
+    st.subheader(ctx.t("staff_peers_subheader"))
+    kpis = tuple(load_config("stars_page")["staff"]["peer_kpis"])
+    found = data.fetch(peer_comparison, staff_id=person["staff_id"], **ctx.kpi_args(kpis=kpis))
+    if found.is_empty():
+        st.info(ctx.t("staff_no_counter_work"))
+        return
+    position = group_text("staff", person["position"], ctx.lang)
+    st.caption(ctx.t("staff_peers_caption", position=position, n=int(found["peers"].max())))
+    left, right = st.columns(2)
+    with left:
+        widgets.chart(peer_figure(found, ctx.lang), "staff-peers")
+    with right:
+        frame = pl.DataFrame(
+            {
+                ctx.t("staff_col_kpi"): [kpi_label(k, ctx.lang) for k in found["kpi"]],
+                ctx.t("staff_col_value"): _formatted(found, "value", ctx.lang),
+                ctx.t("staff_peer_median"): _formatted(found, "peer_median", ctx.lang),
+                ctx.t("staff_col_rank"): [
+                    "" if r is None else ctx.t("staff_rank_of", rank=r, n=n)
+                    for r, n in zip(found["rank"], found["peers"], strict=True)
+                ],
+            }
+        )
+        widgets.table(frame, "staff-peers-table", ctx.lang)
+
+
+def _formatted(frame: pl.DataFrame, column: str, lang: str) -> list[str]:
+    """One column of a per-KPI table formatted KPI by KPI."""
+    return [format_kpi(k, v, lang) for k, v in zip(frame["kpi"], frame[column], strict=True)]
+
+
+def trends(ctx: PageContext, staff_id: str) -> None:
+    """The person's KPIs month by month."""
+    config = load_config("stars_page")["staff"]
+    months = int(config["trend_months"])
+    last = ctx.selection.last_day
+    year, month = divmod(last.year * 12 + last.month - 1 - (months - 1), 12)
+    args = ctx.kpi_args(start=dt.date(year, month + 1, 1))
+    monthly = data.fetch(staff_trend, staff_id=staff_id, **args)
+    if monthly.is_empty():
+        return
+    st.subheader(ctx.t("trend_title", n=months))
+    columns = st.columns(2)
+    for i, name in enumerate(config["trend_kpis"]):
+        with columns[i % 2]:
+            widgets.chart(trend_figure(monthly, name, ctx.lang), key=f"staff-trend-{name}")
+
+
+def assignments(ctx: PageContext, history: pl.DataFrame) -> None:
+    """Every post the person held, latest first."""
+    st.subheader(ctx.t("staff_assignments_title"))
+    outlet_column = ctx.t("stars_col_outlet")
+    frame = pl.DataFrame(
+        {
+            outlet_column: [link("outlet", outlet=o) for o in history["outlet_code"]],
+            ctx.t("stars_col_outlets_name"): history["outlet_name"],
+            ctx.t("stars_col_staff_group"): [
+                group_text("staff", p, ctx.lang) for p in history["position"]
+            ],
+            ctx.t("staff_col_from"): history["valid_from"].cast(pl.String),
+            ctx.t("staff_col_to"): history["valid_to"]
+            .cast(pl.String)
+            .fill_null(ctx.t("staff_current")),
+        },
+        schema_overrides={outlet_column: pl.String},
+    )
+    widgets.table(
+        frame,
+        "staff-assignments",
+        ctx.lang,
+        column_config={
+            outlet_column: st.column_config.LinkColumn(display_text=r"[?&]outlet=([^&]*)")
+        },
+    )
+
+
+def complaints(ctx: PageContext, staff_id: str) -> None:
+    """Complaints naming the person in the period, and their penalty entries."""
+    st.subheader(ctx.t("staff_complaints_title"))
+    listed = data.fetch(
+        staff_complaints, staff_id=staff_id, start=ctx.selection.start, end=ctx.selection.end
+    )
+    frame, _ = complaint_table(listed, ctx.lang)
+    widgets.table(
+        frame,
+        "staff-complaints",
+        ctx.lang,
+        column_config={ctx.t("outlet_col_fine"): st.column_config.NumberColumn(format=MONEY)},
+    )
+    st.subheader(ctx.t("staff_penalties_title"))
+    register = data.fetch(penalties, staff_id=staff_id, **ctx.kpi_args())
+    frame = pl.DataFrame(
+        {
+            ctx.t("stars_col_received"): register["received_at"],
+            ctx.t("stars_col_complaint"): register["complaint_id"],
+            ctx.t("stars_col_outlet"): register["outlet_code"],
+            ctx.t("stars_col_category"): [category_text(c, ctx.lang) for c in register["category"]],
+            ctx.t("stars_col_severity"): [severity_text(s, ctx.lang) for s in register["severity"]],
+            ctx.t("stars_col_penalty"): [ctx.t(f"stars_penalty_{p}") for p in register["penalty"]],
+            ctx.t("stars_col_fine"): register["penalty_amount"],
+        }
+    )
+    widgets.table(
+        frame,
+        "staff-penalties",
+        ctx.lang,
+        column_config={ctx.t("stars_col_fine"): st.column_config.NumberColumn(format=MONEY)},
+    )
 
 
 def render(ctx: PageContext) -> None:
-    """Nothing yet."""
-    st.write(ctx.selection)
+    """Build the page."""
+    person = pick_staff(ctx)
+    if person is None:
+        return
+    history = profile(ctx, person)
+    stars(ctx, person["staff_id"])
+    peers(ctx, person)
+    trends(ctx, person["staff_id"])
+    assignments(ctx, history)
+    complaints(ctx, person["staff_id"])
 
 
 run_page("nav_staff", render)
