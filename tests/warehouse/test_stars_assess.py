@@ -44,6 +44,14 @@ def test_not_rated_rule_follows_roster_hours(con, february) -> None:
         assert row["status"] == expected, row["subject_id"]
 
 
+def test_an_outlet_without_service_that_month_is_not_rated(con, february) -> None:
+    assert set(february["outlets"]["status"]) == {"rated"}
+    after_the_data = assess_month(con, "2026-03")["outlets"]
+    assert after_the_data.height == february["outlets"].height
+    assert set(after_the_data["status"]) == {"not_rated"}  # not 1 star from half marks
+    assert after_the_data["stars"].null_count() == after_the_data.height
+
+
 def test_complaint_deductions_match_substantiated_complaints(con, february) -> None:
     counts = {
         staff: (minor, major, critical)

@@ -33,7 +33,7 @@ def previous_month(month: str) -> str:
     return f"{last.year:04d}-{last.month:02d}"
 
 
-def _positions(con: Connection, end: dt.date) -> pl.DataFrame:
+def month_end_positions(con: Connection, end: dt.date) -> pl.DataFrame:
     """Each staff member's position and outlet on the month's last day."""
     day = end - dt.timedelta(days=1)
     return con.sql(
@@ -100,7 +100,7 @@ def assess_month(
 def _score(con: Connection, month: str, model: StarModel) -> dict[str, pl.DataFrame]:
     """Scores of one month, without movement."""
     start, end = month_bounds(month)
-    positions = _positions(con, end)
+    positions = month_end_positions(con, end)
     staff = staff_inputs(con, start=start, end=end, positions=positions)
     outlets = outlet_inputs(con, start=start, end=end)
     staff_scores = ranked(

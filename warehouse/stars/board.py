@@ -24,9 +24,9 @@ import polars as pl
 
 from warehouse.profiles import Codes, latest_assignments, scope_outlets
 from warehouse.stars.assess import (
-    _positions,
     assess_month,
     month_bounds,
+    month_end_positions,
     previous_month,
     ranked,
 )
@@ -336,7 +336,7 @@ def _scored_month(
     """
     start, end = month_bounds(month)
     if subject == "staff":
-        inputs = staff_inputs(con, start=start, end=end, positions=_positions(con, end))
+        inputs = staff_inputs(con, start=start, end=end, positions=month_end_positions(con, end))
         groups = ["peer_group", "outlet_code"]
     else:
         types = con.sql("SELECT outlet_code AS subject_id, outlet_type FROM dim_outlet").pl()

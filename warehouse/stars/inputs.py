@@ -74,7 +74,12 @@ def staff_inputs(
 
 
 def outlet_inputs(con: Connection, *, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """One row per outlet: service, complaint and deposit indicators and complaint counts."""
+    """One row per outlet: service, complaint and deposit indicators and complaint counts.
+
+    ``hours`` (counter staff-hours on the roster) lets the model leave an outlet with no
+    service that month (closed, or its exports not loaded yet) "not rated" instead of
+    scoring it from half marks for missing values.
+    """
     service = service_summary(con, start=start, end=end, by="outlet")
     complaints = complaint_summary(con, start=start, end=end, by="outlet").select(
         "outlet_code", "per_10k_transactions"
@@ -86,6 +91,7 @@ def outlet_inputs(con: Connection, *, start: dt.date, end: dt.date) -> pl.DataFr
         service.join(complaints, on="outlet_code", how="left")
         .join(deposits, on="outlet_code", how="left")
         .rename({"outlet_code": "subject_id"})
+        .with_columns(hours=pl.col("counter_staff_hours"))
     )
     counts = substantiated_by_severity(con, start=start, end=end, key="outlet_code").rename(
         {"outlet_code": "subject_id"}
