@@ -39,6 +39,18 @@ def translate(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def code_label(kind: str, code: object, lang: str) -> str:
+    """The label of a code from a closed list (``channel``, ``complaint_channel``, ``weekday``).
+
+    Defined once in common.yaml for every page; a code no label file knows (a new channel
+    in next month's export) is shown as itself rather than breaking the page.
+    """
+    key = f"{kind}_{code}"
+    if key in _catalogue(lang) or key in _catalogue("en"):
+        return translate(key, lang)
+    return str(code)
+
+
 def format_number(value: float | None, unit: str, lang: str) -> str:
     """A KPI value as people read it: shares as %, seconds as minutes, money in ¥."""
     if value is None:

@@ -22,11 +22,10 @@ from dashboard.figures.style import (
     minutes_scale,
     unit_suffix,
 )
-from dashboard.i18n import format_kpi, kpi_label, translate
+from dashboard.i18n import code_label, format_kpi, kpi_label, translate
 from warehouse.kpi import KEY_COLUMNS, kpi
 from warehouse.pivot import NO_KEY
 
-CHANNELS = ("counter", "atm", "cash_recycler", "pos", "phone", "online", "mobile")
 CALENDAR = ("day", "week", "month", "quarter")
 # Good news is green whichever way the KPI is good; volumes are plain blue.
 GRID_COLOURS = {"up": "RdYlGn", "down": "RdYlGn_r", "none": SEQUENTIAL}
@@ -46,7 +45,7 @@ def key_label(key: str, value: object, lang: str, names: Names | None = None) ->
     if names and text in names.get(key, {}):
         return names[key][text]
     if key == "weekday":
-        return translate(f"explorer_weekday_{int(text)}", lang)
+        return code_label("weekday", int(text), lang)
     if key == "hour":
         return f"{int(text):02d}:00"
     if key == "month":
@@ -55,8 +54,8 @@ def key_label(key: str, value: object, lang: str, names: Names | None = None) ->
         return f"{text[:4]}Q{(int(text[5:7]) - 1) // 3 + 1}"
     if key in ("day", "week"):
         return text[:10]
-    if key == "channel" and text in CHANNELS:
-        return translate(f"explorer_channel_{text}", lang)
+    if key == "channel":
+        return code_label("channel", text, lang)
     return text
 
 

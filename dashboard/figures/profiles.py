@@ -19,7 +19,7 @@ from dashboard.figures.stars import (
     stars_text,
 )
 from dashboard.figures.style import BAD, GOOD, NEUTRAL, TARGET, house_layout
-from dashboard.i18n import format_kpi, kpi_label, translate
+from dashboard.i18n import code_label, format_kpi, kpi_label, translate
 from warehouse.kpi import kpi
 
 
@@ -186,7 +186,9 @@ def complaint_table(
                 "" if s is None else (staff_link(s) if staff_link else s) for s in staff
             ],
             t("outlet_col_staff_name"): frame["staff_name"].fill_null(""),
-            t("outlet_col_channel"): [t(f"outlet_channel_{c}") for c in frame["channel"]],
+            t("outlet_col_channel"): [
+                code_label("complaint_channel", c, lang) for c in frame["channel"]
+            ],
             t("outlet_col_category"): [category_text(c, lang) for c in frame["category"]],
             t("outlet_col_severity"): [severity_text(s, lang) for s in frame["severity"]],
             t("outlet_col_status"): [t(f"outlet_status_{s}") for s in frame["status"]],

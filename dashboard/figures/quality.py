@@ -22,7 +22,7 @@ from dashboard.figures.style import (
     minutes_scale,
     unit_suffix,
 )
-from dashboard.i18n import format_number, kpi_label, translate
+from dashboard.i18n import code_label, format_number, kpi_label, translate
 from warehouse.kpi import kpi
 
 # One colour per line when a chart compares two KPIs (the first is the one with a target).
@@ -313,7 +313,7 @@ def channel_figure(frame: pl.DataFrame, lang: str) -> go.Figure:
 
     ``frame`` is ``warehouse.complaint_views.complaints_by_channel`` output.
     """
-    labels = [translate(f"quality_channel_{c}", lang) for c in frame["channel"].to_list()]
+    labels = [code_label("complaint_channel", c, lang) for c in frame["channel"].to_list()]
     hover = [
         [
             format_number(row["share"], "share", lang),

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.figures.style import AMBER, BAD, GOOD, NEUTRAL, SEQUENTIAL, house_layout
-from dashboard.i18n import translate
+from dashboard.i18n import code_label, translate
 
 SELF_SERVICE = "#2a9d8f"
 SERVED = "#0b3d91"
@@ -47,7 +47,7 @@ def label(prefix: str, code: str, lang: str) -> str:
 
 def weekday_name(weekday: int, lang: str) -> str:
     """Monday ... Sunday (周一 ... 周日) for 0 ... 6."""
-    return label("weekday", str(weekday), lang)
+    return code_label("weekday", weekday, lang)
 
 
 def open_slots(plan: pl.DataFrame) -> pl.DataFrame:
@@ -150,7 +150,7 @@ def channel_figure(
             go.Bar(
                 x=part[grain].to_list(),
                 y=part["arrivals"].to_list(),
-                name=label("channel", channel, lang),
+                name=code_label("channel", channel, lang),
                 marker_color=CHANNEL_COLOURS.get(channel, "#bbbbbb"),
             )
         )

@@ -23,7 +23,7 @@ from dashboard.figures.quality import (
     resolution_figure,
     time_histogram,
 )
-from dashboard.i18n import format_change, format_kpi, kpi_label
+from dashboard.i18n import code_label, format_change, format_kpi, kpi_label
 from dashboard.navigation import go, link
 from dashboard.page import PageContext, run_page
 from warehouse.complaint_views import (
@@ -272,7 +272,10 @@ def _list_frame(ctx: PageContext, rows: pl.DataFrame) -> pl.DataFrame:
         code: names[ctx.lang]
         for code, names in load_config("kpi")["complaints"]["category_labels"].items()
     }
-    channels = _labels(ctx, "channel", tuple(rows["channel"].unique().drop_nulls().to_list()))
+    channels = {
+        code: code_label("complaint_channel", code, ctx.lang)
+        for code in rows["channel"].unique().drop_nulls().to_list()
+    }
     yes_no = _yes_no(ctx, "—")
     within = _yes_no(ctx, ctx.t("quality_not_due"))
     return pl.DataFrame(

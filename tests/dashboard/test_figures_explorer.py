@@ -36,7 +36,7 @@ WAITS = pl.DataFrame(
     ("key", "value", "lang", "expected"),
     [
         ("weekday", 0, "en", "Monday"),
-        ("weekday", "6", "zh", "星期日"),
+        ("weekday", "6", "zh", "周日"),
         ("hour", 8, "en", "08:00"),
         ("hour", "14", "en", "14:00"),
         ("month", dt.date(2025, 12, 1), "en", "2025-12"),
@@ -79,7 +79,7 @@ def test_heatmap_of_a_share_in_chinese() -> None:
         shares, measure="service_level", rows="weekday", columns="channel", lang="zh"
     )
     heat = fig.data[0]
-    assert list(heat.y) == ["星期一", "星期二"]
+    assert list(heat.y) == ["周一", "周二"]
     assert list(heat.x) == ["柜面"]
     assert [list(r) for r in heat.text] == [["80.0%"], ["95.0%"]]
     assert heat.colorscale == go.Heatmap(colorscale="RdYlGn").colorscale
@@ -101,7 +101,7 @@ def test_display_frame_labels_rows_and_shows_minutes() -> None:
     assert shown["Outlet"].to_list() == ["03101 城关分社", "03102 河口分社"]
     assert shown["0"].to_list() == [10.0, 20.0]
     renamed = rename_headers(shown, "weekday", "wait_p90_s", "zh", NAMES)
-    assert renamed.columns == ["Outlet", "星期一", "星期日"]
+    assert renamed.columns == ["Outlet", "周一", "周日"]
     single = rename_headers(
         display_frame(WAITS.select("outlet_code", "0"), "wait_p90_s", "outlet", "en"),
         None,

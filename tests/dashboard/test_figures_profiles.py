@@ -111,7 +111,7 @@ def test_complaint_table_in_words_with_links() -> None:
     assert frame["Staff id"].to_list() == ["./staff?staff=000108", ""]
     assert frame["Staff member"].to_list() == ["郑平云", ""]
     assert frame["Substantiated"].to_list() == ["yes", "not decided"]
-    assert frame["Channel"].to_list() == ["hotline", "in person"]
+    assert frame["Channel"].to_list() == ["Hotline", "In person"]
     assert frame["Days to resolve"].to_list() == ["7.9", ""]  # open: nothing, not "None"
     assert frame["What the customer said"][0] == "<b>rude</b>"  # shown as text, as written
     chinese, no_link = complaint_table(complaints, "zh")
