@@ -7,6 +7,7 @@ page lives in ``dashboard/views`` and reads the filter through :mod:`dashboard.p
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.filter_bar import filter_bar
+from dashboard.filter_bar import SESSION_KEY, filter_bar
 from dashboard.i18n import LANGUAGES, translate
 from dashboard.navigation import PAGES, VIEWS
 from dashboard.state import language
@@ -50,5 +51,10 @@ st.sidebar.selectbox(
     key="lang",
 )
 st.sidebar.subheader(translate("filters", lang))
-filter_bar(lang)
+try:
+    filter_bar(lang)
+except Exception:  # an unreadable warehouse: the page explains, the log has the details
+    logging.getLogger(__name__).exception("filter bar failed")
+    st.session_state[SESSION_KEY] = None
+    st.error(translate("error_generic", lang))
 current.run()

@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data
-from dashboard.i18n import translate
+from dashboard.i18n import code_label, translate
 from dashboard.selection import (
     PRESETS,
     Scope,
@@ -100,6 +100,7 @@ def _scope(lang: str, names: pl.DataFrame) -> Scope:
     types = sidebar.multiselect(
         translate("outlet_type", lang),
         sorted(names["outlet_type"].drop_nulls().unique().to_list()),
+        format_func=lambda code: code_label("outlet_type", code, lang),
         key="f_type",
         placeholder=translate("all", lang),
     )

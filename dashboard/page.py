@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.filter_bar import SESSION_KEY
-from dashboard.i18n import translate
+from dashboard.i18n import code_label, translate
 from dashboard.selection import Selection, month_period
 from dashboard.state import language
 
@@ -45,9 +45,10 @@ def caption(ctx: PageContext) -> str:
     """One line under the title saying which period and outlets the page shows."""
     scope = ctx.selection.scope
     parts = [f"{ctx.selection.start.isoformat()} – {ctx.selection.last_day.isoformat()}"]
+    types = tuple(code_label("outlet_type", code, ctx.lang) for code in scope.outlet_types)
     for values, key in (
         (scope.townships, "township"),
-        (scope.outlet_types, "outlet_type"),
+        (types, "outlet_type"),
         (scope.outlets, "outlets"),
     ):
         if values:

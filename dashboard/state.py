@@ -18,12 +18,3 @@ def language() -> str:
     lang = st.session_state["lang"]
     st.query_params["lang"] = lang
     return lang
-
-
-def month_choice(months: list[str], label: str, default: str) -> str:
-    """The month picked in the sidebar (``?month=YYYY-MM``), ``default`` when none is."""
-    wanted = st.query_params.get("month")
-    index = months.index(wanted if wanted in months else default)
-    chosen = st.sidebar.selectbox(label, months, index=index, key="month")
-    st.query_params["month"] = chosen
-    return chosen

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
 
-def wait_for_port(port: int, timeout_s: float) -> bool:
-    """True once something listens on localhost:``port``, False after ``timeout_s``."""
+def wait_for_port(port: int, timeout_s: float, alive: Callable[[], bool] = lambda: True) -> bool:
+    """True once something listens on localhost:``port``; False after ``timeout_s``.
+
+    ``alive`` says whether the server we started still runs: if it exited (the port was
+    taken, say) there is nothing to wait for, and another program's port is not ours.
+    """
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return True

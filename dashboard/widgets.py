@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard.exports import FORMATS, export_bytes
-from dashboard.i18n import translate
+from dashboard.exports import FORMATS, export_bytes, export_frame
+from dashboard.i18n import format_change, format_kpi, kpi_label, translate
 
 
 def plot_config(filename: str) -> dict[str, Any]:
@@ -24,6 +24,43 @@ def plot_config(filename: str) -> dict[str, Any]:
         "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
         "modeBarButtonsToRemove": ["lasso2d", "select2d"],
     }
+
+
+RAG_MARK = {"green": ":green[●]", "amber": ":orange[●]", "red": ":red[●]"}
+
+
+def kpi_cards(rows: pl.DataFrame, lang: str, *, per_row: int = 4, rag: bool = True) -> None:
+    """Headline cards from ``warehouse.headline`` rows: value, change, target, RAG dot.
+
+    The change is coloured by whether it is good news in the KPI's direction (a fall in
+    waiting time is green), the dot compares the value with its target, and the target
+    itself is in the card's tooltip, so every page reads its cards the same way.
+    """
+    columns = st.columns(min(per_row, max(rows.height, 1)))
+    for i, row in enumerate(rows.iter_rows(named=True)):
+        name = row["kpi"]
+        if row["improved"] is None:
+            colour = "off"
+        else:  # Streamlit colours a rise green ("normal") or red ("inverse")
+            rising = (row["change"] or 0) > 0
+            colour = "normal" if rising == bool(row["improved"]) else "inverse"
+        target = row.get("target")
+        help_text = None
+        if target is not None:
+            help_text = f"{translate('target', lang)}: {format_kpi(name, target, lang)}"
+        label = kpi_label(name, lang)
+        if rag:
+            label = f"{RAG_MARK.get(row.get('rag') or '', ':gray[○]')} {label}"
+        with columns[i % len(columns)]:
+            st.metric(
+                label,
+                format_kpi(name, row["current"], lang),
+                delta=format_change(name, row["change"], lang),
+                delta_color=colour,
+                help=help_text,
+                border=True,
+                height="stretch",
+            )
 
 
 def chart(fig: go.Figure, key: str, *, clickable: bool = False) -> list[dict[str, Any]]:
@@ -48,7 +85,8 @@ def table(
 ) -> list[int]:
     """Show a table with download buttons; with ``selectable`` return the chosen row numbers.
 
-    Downloads hold every row of ``frame``, also those the screen scrolls past.
+    Downloads hold every row of ``frame``, also those the screen scrolls past, with ids
+    in place of the links shown on screen.
     """
     if frame.is_empty():
         st.info(translate("no_rows", lang))
@@ -62,7 +100,7 @@ def table(
         on_select="rerun" if selectable else "ignore",
         selection_mode="single-row",
     )
-    download(frame, key, lang)
+    download(export_frame(frame, column_config or {}), key, lang)
     if selectable and state and state.selection:
         return list(state.selection.rows)
     return []

@@ -378,7 +378,7 @@ def serve(
     # Stopping `rccdash serve` (Ctrl+C, a service manager's SIGTERM) stops Streamlit too.
     signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
-        if wait_for_port(port, timeout_s=60) and warm_up(port):
+        if wait_for_port(port, timeout_s=60, alive=lambda: server.poll() is None) and warm_up(port):
             console.print(f"Ready: http://localhost:{port}")
         raise typer.Exit(server.wait())
     except KeyboardInterrupt:

@@ -43,21 +43,28 @@ def _wait_alerts(con: Any, start: dt.date, end: dt.date, filters: dict) -> pl.Da
 def _complaint_alerts(con: Any, start: dt.date, end: dt.date, filters: dict) -> pl.DataFrame:
     """Outlets with at least ``min_complaints`` and ``factor`` x their recent average.
 
-    The baseline is the mean over the ``baseline_periods`` equal periods before this one
-    (a month against the three months before it).
+    The baseline is the mean over up to ``baseline_periods`` equal periods before this one
+    (a month against the three months before it), counting only periods that start in or
+    after the first month with data: months before the warehouse begins are unknown, not
+    zero, and with no such period there is no baseline and no spike.
     """
     rule = load_config("dashboard")["alerts"]["complaint_spike"]
+    first_day = con.sql("SELECT min(business_date) FROM fact_transaction").fetchall()[0][0]
     now = complaint_summary(con, start=start, end=end, by="outlet", **filters)
     counts = []
     first, last = start, end
     for _ in range(int(rule["baseline_periods"])):
         first, last = previous_period(first, last)
+        if first_day is None or first < first_day.replace(day=1):
+            break
         before = complaint_summary(con, start=first, end=last, by="outlet", **filters)
         counts.append(before.select("outlet_code", "complaints"))
+    if not counts:
+        return pl.DataFrame(schema={**ALERT_SCHEMA, "kind": pl.String}).drop("outlet_name")
     baseline = (
         pl.concat(counts)
         .group_by("outlet_code")
-        .agg(threshold=pl.col("complaints").sum() / int(rule["baseline_periods"]))
+        .agg(threshold=pl.col("complaints").sum() / len(counts))
     )
     return (
         now.select("outlet_code", value=pl.col("complaints").cast(pl.Float64))

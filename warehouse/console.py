@@ -128,6 +128,7 @@ PROBLEMS = {
     ),
     "file": "Files cannot be read from the console ({detail}); query the warehouse tables.",
     "system": "{detail} is not available in the console: it shows the server, not the warehouse.",
+    "busy": "The console is busy with other queries; try again in {detail} s.",
     "stopped": "Stopped after {detail} s, the console's time limit.",
     "large": "The result passed {detail} MB: select fewer or shorter columns, or aggregate.",
     "failed": "{detail}",
@@ -301,6 +302,9 @@ def _console_settings() -> dict[str, Any]:
     return load_config("explorer")["console"]
 
 
+_RUNNING = threading.BoundedSemaphore(int(_console_settings()["max_concurrent"]))
+
+
 def sealed_connection(
     db_path: str | Path, *, memory_limit: str | None = None, threads: int | None = None
 ) -> duckdb.DuckDBPyConnection:
@@ -335,6 +339,25 @@ def sealed_connection(
         con.close()
         raise
     return con
+
+
+def _statement_body(sql: str) -> str:
+    """The one statement without its closing semicolon and anything after it.
+
+    The relation API wraps the text in a subquery for the row cap, where a trailing
+    ``;`` (or a comment after it) is a syntax error. DuckDB's tokenizer finds the real
+    last token, so a ``';'`` inside a string or a comment is left alone.
+    """
+    tokens = [
+        (position, kind)
+        for position, kind in duckdb.tokenize(sql)
+        if kind != duckdb.token_type.comment
+    ]
+    if tokens:
+        position, kind = tokens[-1]
+        if kind == duckdb.token_type.operator and sql[position:].startswith(";"):
+            return sql[:position]
+    return sql
 
 
 def _readable(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
@@ -394,7 +417,7 @@ class _Run:
         timer = threading.Timer(self.time_limit_s, self._stop)
         timer.start()
         try:
-            relation = _readable(self.con.sql(sql)).limit(row_cap + 1)
+            relation = _readable(self.con.sql(_statement_body(sql))).limit(row_cap + 1)
             reader = relation.to_arrow_reader(_BATCH_ROWS)
             batches, size = [], 0
             for batch in reader:
@@ -438,6 +461,9 @@ def run_query(
     budget = float(max_mb if max_mb is not None else _console_settings()["max_result_mb"])
     started = time.perf_counter()
     stopped = threading.Event()
+    # Memory limits are per query, so the number of queries at once bounds the total.
+    if not _RUNNING.acquire(timeout=time_limit_s):
+        return QueryResult(None, problem="busy", detail=f"{time_limit_s:g}")
     try:
         with sealed_connection(db_path, memory_limit=memory_limit, threads=threads) as con:
             frame = _Run(con, time_limit_s, stopped).fetch(sql, row_cap, int(budget * 2**20))
@@ -451,6 +477,8 @@ def run_query(
                 None, elapsed_s=elapsed, problem="stopped", detail=f"{time_limit_s:g}"
             )
         return QueryResult(None, elapsed_s=elapsed, problem="failed", detail=str(error))
+    finally:
+        _RUNNING.release()
     elapsed = time.perf_counter() - started
     return QueryResult(frame.head(row_cap), frame.height > row_cap, elapsed)
 

@@ -30,6 +30,16 @@ SUMMARIES: dict[str, Any] = {
 }
 
 
+def _single_outlet(filters: dict[str, Any]) -> str | None:
+    """The outlet whose own targets apply: set when the filter names exactly one outlet."""
+    chosen = filters.get("outlets")
+    if isinstance(chosen, str):
+        return chosen
+    if chosen is not None and len(tuple(chosen)) == 1:
+        return next(iter(chosen))
+    return None
+
+
 def headline(
     con: Any,
     *,
@@ -50,7 +60,7 @@ def headline(
         extra = {"by": ()} if source == "deposit_summary" else {}
         parts.append(compare(fn, con, start=start, end=end, **extra, **filters))
     compared = pl.concat(parts, how="diagonal_relaxed").unique("kpi", keep="first")
-    goals = targets(con, start.year)
+    goals = targets(con, start.year, outlet=_single_outlet(filters))
     rows = []
     for name in kpis:
         found = compared.filter(pl.col("kpi") == name)

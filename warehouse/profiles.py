@@ -77,12 +77,20 @@ _COMPLAINTS = """
       ON s.staff_id = c.staff_id AND s.valid_from <= c.received_at::DATE
      AND (s.valid_to IS NULL OR c.received_at::DATE < s.valid_to)
     WHERE c.{column} = $key AND c.received_at >= $start AND c.received_at < $end
+      AND ($scope IS NULL OR list_contains($scope, c.outlet_code))
     ORDER BY c.received_at DESC, c.complaint_id
 """
 
 
 def outlet_complaints(
-    con: duckdb.DuckDBPyConnection, *, outlet: str, start: dt.date, end: dt.date
+    con: duckdb.DuckDBPyConnection,
+    *,
+    outlet: str,
+    start: dt.date,
+    end: dt.date,
+    township: Codes = None,
+    outlet_type: Codes = None,
+    outlets: Codes = None,
 ) -> pl.DataFrame:
     """Complaints against one outlet received in the period, newest first, with handling.
 
@@ -90,23 +98,39 @@ def outlet_complaints(
     status, whether substantiated, days to resolve, penalty and fine, the customer's text
     (display it as text: it may hold markup).
     """
+    scope = scope_outlets(con, township=township, outlet_type=outlet_type, outlets=outlets)
     return con.sql(
         _COMPLAINTS.format(column="outlet_code"),
-        params={"key": outlet, "start": start, "end": end},
+        params={"key": outlet, "start": start, "end": end, "scope": _listed(scope)},
     ).pl()
 
 
 def staff_complaints(
-    con: duckdb.DuckDBPyConnection, *, staff_id: str, start: dt.date, end: dt.date
+    con: duckdb.DuckDBPyConnection,
+    *,
+    staff_id: str,
+    start: dt.date,
+    end: dt.date,
+    township: Codes = None,
+    outlet_type: Codes = None,
+    outlets: Codes = None,
 ) -> pl.DataFrame:
     """Complaints naming one staff member received in the period, newest first.
 
-    Same columns as :func:`outlet_complaints`, so both pages list complaints alike.
+    Same columns as :func:`outlet_complaints`, so both pages list complaints alike; the
+    outlet filters keep only complaints at outlets in view (a transferred teller's
+    complaints at the old outlet stay with that outlet), as the penalty register does.
     """
+    scope = scope_outlets(con, township=township, outlet_type=outlet_type, outlets=outlets)
     return con.sql(
         _COMPLAINTS.format(column="staff_id"),
-        params={"key": staff_id, "start": start, "end": end},
+        params={"key": staff_id, "start": start, "end": end, "scope": _listed(scope)},
     ).pl()
+
+
+def _listed(scope: tuple[str, ...] | None) -> list[str] | None:
+    """A scope as a SQL list parameter (None: every outlet)."""
+    return None if scope is None else list(scope)
 
 
 def staff_directory(

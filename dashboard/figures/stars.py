@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.figures.style import AMBER, BAD, GOOD, NEUTRAL, TARGET, house_layout
-from dashboard.i18n import format_kpi, kpi_label, translate
+from dashboard.i18n import code_label, format_kpi, kpi_label, translate
 from warehouse.kpi import kpi_names
 from warehouse.settings import load_config
 from warehouse.stars.board import Breakdown
@@ -70,9 +70,10 @@ def group_text(subject: str, group: str | None, lang: str) -> str:
     """A peer group in words: a position for staff, an outlet type for outlets."""
     if group is None:
         return ""
-    prefix = "stars_position_" if subject == "staff" else "stars_type_"
+    if subject != "staff":
+        return code_label("outlet_type", group, lang)
     try:
-        return translate(prefix + group, lang)
+        return translate("stars_position_" + group, lang)
     except KeyError:
         return group
 

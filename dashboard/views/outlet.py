@@ -22,7 +22,7 @@ from dashboard.figures.stars import (
     source_text,
     stars_text,
 )
-from dashboard.i18n import format_change, format_kpi, kpi_label
+from dashboard.i18n import format_kpi, kpi_label
 from dashboard.navigation import link
 from dashboard.page import PageContext, run_page
 from dashboard.selection import months_between
@@ -33,8 +33,6 @@ from warehouse.profiles import outlet_complaints, outlet_profile, outlet_staff, 
 from warehouse.settings import load_config
 from warehouse.stars.board import assessment_month, star_history, subject_breakdown
 from warehouse.stars.model import load_model
-
-RAG_MARK = {"green": ":green[●]", "amber": ":orange[●]", "red": ":red[●]"}
 
 
 def pick_outlet(ctx: PageContext) -> str | None:
@@ -90,27 +88,12 @@ def profile_line(ctx: PageContext, code: str) -> None:
 
 def cards(ctx: PageContext, code: str) -> bool:
     """The overview's headline KPIs for this outlet; False when it had no events."""
-    kpis = tuple(load_config("dashboard")["overview"]["headline"])
-    rows = data.fetch(headline, **ctx.kpi_args(kpis=kpis, outlets=(code,)))
-    if rows["current"].is_null().all():
+    total = data.fetch(service_summary, **ctx.kpi_args(outlets=(code,)))
+    if not total["arrivals"][0]:
         st.info(ctx.t("no_data"))
         return False
-    columns = st.columns(4)
-    for i, row in enumerate(rows.iter_rows(named=True)):
-        name = row["kpi"]
-        colour = "off"
-        if row["improved"] is not None:
-            rising = (row["change"] or 0) > 0
-            colour = "normal" if rising == bool(row["improved"]) else "inverse"
-        change = row["change"]
-        with columns[i % 4]:
-            st.metric(
-                f"{RAG_MARK.get(row['rag'] or '', ':gray[○]')} {kpi_label(name, ctx.lang)}",
-                format_kpi(name, row["current"], ctx.lang),
-                delta=format_change(name, change, ctx.lang),
-                delta_color=colour,
-                border=True,
-            )
+    kpis = tuple(load_config("dashboard")["overview"]["headline"])
+    widgets.kpi_cards(data.fetch(headline, **ctx.kpi_args(kpis=kpis, outlets=(code,))), ctx.lang)
     return True
 
 
@@ -201,9 +184,7 @@ def complaints(ctx: PageContext, code: str) -> None:
         column.metric(
             kpi_label(name, ctx.lang), format_kpi(name, row.get(name), ctx.lang), border=True
         )
-    listed = data.fetch(
-        outlet_complaints, outlet=code, start=ctx.selection.start, end=ctx.selection.end
-    )
+    listed = data.fetch(outlet_complaints, **ctx.kpi_args(outlet=code))
     frame, link_column = complaint_table(listed, ctx.lang, lambda s: link("staff", staff=s))
     widgets.table(
         frame,

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.figures.overview import change_bars, outlet_bars, trend_figure
-from dashboard.i18n import format_change, format_kpi, kpi_label
+from dashboard.i18n import format_kpi
 from dashboard.navigation import go, link
 from dashboard.page import PageContext, run_page
 from warehouse.alerts import alerts
@@ -17,34 +17,6 @@ from warehouse.coverage import outlets
 from warehouse.headline import headline, outlet_changes
 from warehouse.kpi import service_summary
 from warehouse.settings import load_config
-
-RAG_MARK = {"green": ":green[●]", "amber": ":orange[●]", "red": ":red[●]"}
-
-
-def _cards(ctx: PageContext, rows: list[dict]) -> None:
-    """Headline KPI cards: value, change coloured by whether it is good news, target RAG."""
-    columns = st.columns(4)
-    for i, row in enumerate(rows):
-        name = row["kpi"]
-        if row["improved"] is None:
-            colour = "off"
-        else:  # Streamlit colours a rise green ("normal") or red ("inverse")
-            rising = (row["change"] or 0) > 0
-            colour = "normal" if rising == bool(row["improved"]) else "inverse"
-        target = row["target"]
-        help_text = None
-        if target is not None:
-            help_text = f"{ctx.t('target')}: {format_kpi(name, target, ctx.lang)}"
-        with columns[i % 4]:
-            st.metric(
-                f"{RAG_MARK.get(row['rag'] or '', ':gray[○]')} {kpi_label(name, ctx.lang)}",
-                format_kpi(name, row["current"], ctx.lang),
-                delta=format_change(name, row["change"], ctx.lang),
-                delta_color=colour,
-                help=help_text,
-                border=True,
-                height="stretch",
-            )
 
 
 def _trend_start(ctx: PageContext, months: int) -> dt.date:
@@ -99,11 +71,12 @@ def _drill(points: list[dict]) -> None:
 def render(ctx: PageContext) -> None:
     """Build the page."""
     config = load_config("dashboard")["overview"]
-    cards = data.fetch(headline, **ctx.kpi_args(kpis=tuple(config["headline"])))
-    if cards["current"].is_null().all():
+    total = data.fetch(service_summary, **ctx.kpi_args())
+    if not total["arrivals"][0]:
         st.info(ctx.t("no_data"))
         return
-    _cards(ctx, cards.to_dicts())
+    cards = data.fetch(headline, **ctx.kpi_args(kpis=tuple(config["headline"])))
+    widgets.kpi_cards(cards, ctx.lang)
     targets = dict(zip(cards["kpi"].to_list(), cards["target"].to_list(), strict=True))
     _alerts(ctx)
 

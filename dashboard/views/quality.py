@@ -23,7 +23,7 @@ from dashboard.figures.quality import (
     resolution_figure,
     time_histogram,
 )
-from dashboard.i18n import code_label, format_change, format_kpi, kpi_label
+from dashboard.i18n import code_label, kpi_label
 from dashboard.navigation import go, link
 from dashboard.page import PageContext, run_page
 from warehouse.complaint_views import (
@@ -45,7 +45,6 @@ from warehouse.kpi import (
 )
 from warehouse.settings import load_config
 
-RAG_MARK = {"green": ":green[●]", "amber": ":orange[●]", "red": ":red[●]"}
 OUTLET_LINK = r"[?&]outlet=([^&]*)$"
 STAFF_LINK = r"[?&]staff=([^&]*)$"
 
@@ -53,30 +52,6 @@ STAFF_LINK = r"[?&]staff=([^&]*)$"
 def _config() -> dict[str, Any]:
     """The page's settings (config/quality.yaml)."""
     return load_config("quality")
-
-
-def _cards(ctx: PageContext, rows: list[dict]) -> None:
-    """KPI cards: value, change coloured by whether it is good news, target and RAG mark."""
-    columns = st.columns(4)
-    for i, row in enumerate(rows):
-        name = row["kpi"]
-        if row["improved"] is None:
-            colour = "off"
-        else:  # Streamlit colours a rise green ("normal") or red ("inverse")
-            rising = (row["change"] or 0) > 0
-            colour = "normal" if rising == bool(row["improved"]) else "inverse"
-        help_text = None
-        if row["target"] is not None:
-            help_text = f"{ctx.t('target')}: {format_kpi(name, row['target'], ctx.lang)}"
-        with columns[i % 4]:
-            st.metric(
-                f"{RAG_MARK.get(row['rag'] or '', ':gray[○]')} {kpi_label(name, ctx.lang)}",
-                format_kpi(name, row["current"], ctx.lang),
-                delta=format_change(name, row["change"], ctx.lang),
-                delta_color=colour,
-                help=help_text,
-                border=True,
-            )
 
 
 def _targets(ctx: PageContext) -> dict[str, float]:
@@ -196,7 +171,7 @@ def _service_section(ctx: PageContext, goals: dict[str, float]) -> None:
         st.info(ctx.t("no_data"))
         return
     cards = data.fetch(headline, **ctx.kpi_args(kpis=tuple(_config()["cards"]["service"])))
-    _cards(ctx, cards.to_dicts())
+    widgets.kpi_cards(cards, ctx.lang)
     _histograms(ctx)
     _over_time(ctx, goals)
 
@@ -393,7 +368,7 @@ def _complaint_section(ctx: PageContext, goals: dict[str, float]) -> None:
         st.info(ctx.t("quality_no_complaints"))
         return
     cards = data.fetch(headline, **ctx.kpi_args(kpis=tuple(_config()["cards"]["complaints"])))
-    _cards(ctx, cards.to_dicts())
+    widgets.kpi_cards(cards, ctx.lang)
     _complaint_charts(ctx, summary, goals)
     _complaint_list(ctx)
 

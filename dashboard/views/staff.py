@@ -24,7 +24,7 @@ from dashboard.figures.stars import (
     source_text,
     stars_text,
 )
-from dashboard.i18n import format_kpi, kpi_label
+from dashboard.i18n import code_label, format_kpi, kpi_label
 from dashboard.navigation import link
 from dashboard.page import PageContext, run_page
 from dashboard.selection import months_between
@@ -103,7 +103,9 @@ def profile(ctx: PageContext, person: dict) -> pl.DataFrame:
             position=group_text("staff", person["position"], ctx.lang),
             outlet=outlet,
             hired=latest["hire_date"],
-            status=ctx.t(f"staff_status_{latest['status']}"),
+            status=code_label("staff_status", latest["status"], ctx.lang)
+            if latest["status"]
+            else "—",
         )
     )
     return history
@@ -224,9 +226,7 @@ def assignments(ctx: PageContext, history: pl.DataFrame) -> None:
 def complaints(ctx: PageContext, staff_id: str) -> None:
     """Complaints naming the person in the period, and their penalty entries."""
     st.subheader(ctx.t("staff_complaints_title"))
-    listed = data.fetch(
-        staff_complaints, staff_id=staff_id, start=ctx.selection.start, end=ctx.selection.end
-    )
+    listed = data.fetch(staff_complaints, **ctx.kpi_args(staff_id=staff_id))
     frame, _ = complaint_table(listed, ctx.lang)
     widgets.table(
         frame,

@@ -29,7 +29,7 @@ from dashboard.figures.throughput import (
     type_bars,
     weekday_name,
 )
-from dashboard.i18n import format_change, format_kpi, kpi_label
+from dashboard.i18n import kpi_label
 from dashboard.navigation import go, link
 from dashboard.page import PageContext, run_page
 from warehouse.coverage import outlets
@@ -48,29 +48,6 @@ def grain(ctx: PageContext) -> str:
     if days <= int(cfg["day_max_days"]):
         return "day"
     return "week" if days <= int(cfg["week_max_days"]) else "month"
-
-
-def _cards(ctx: PageContext, cards: pl.DataFrame) -> None:
-    """The period's flow in four numbers, with the change since the previous period."""
-    columns = st.columns(cards.height)
-    for column, row in zip(columns, cards.iter_rows(named=True), strict=True):
-        name = row["kpi"]
-        colour = "off"
-        if row["improved"] is not None:
-            rising = (row["change"] or 0) > 0
-            colour = "normal" if rising == bool(row["improved"]) else "inverse"
-        target = row["target"]
-        with column:
-            st.metric(
-                kpi_label(name, ctx.lang),
-                format_kpi(name, row["current"], ctx.lang),
-                delta=format_change(name, row["change"], ctx.lang),
-                delta_color=colour,
-                help=None
-                if target is None
-                else f"{ctx.t('target')}: {format_kpi(name, target, ctx.lang)}",
-                border=True,
-            )
 
 
 def _flow(ctx: PageContext, step: str, target: float | None) -> None:
@@ -303,7 +280,7 @@ def render(ctx: PageContext) -> None:
         st.info(ctx.t("no_data"))
         return
     cards = data.fetch(headline, **ctx.kpi_args(kpis=tuple(load_config("throughput")["cards"])))
-    _cards(ctx, cards)
+    widgets.kpi_cards(rag=False, lang=ctx.lang, rows=cards)
     goals = dict(zip(cards["kpi"].to_list(), cards["target"].to_list(), strict=True))
     _flow(ctx, grain(ctx), goals.get("self_service_share"))
     _mix(ctx, by_outlet)

@@ -7,8 +7,9 @@ import io
 import openpyxl
 import polars as pl
 import pytest
+import streamlit as st
 
-from dashboard.exports import FORMATS, export_bytes
+from dashboard.exports import FORMATS, export_bytes, export_frame
 
 FRAME = pl.DataFrame(
     {"outlet_code": ["03101", "03102"], "name": ["县联社营业部", "城关"], "n": [1, 2]}
@@ -37,3 +38,23 @@ def test_xlsx_and_parquet_read_back() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown export format"):
         export_bytes(FRAME, "pdf")
+
+
+def test_downloads_carry_ids_not_the_links_on_screen() -> None:
+    shown = pl.DataFrame(
+        {
+            "staff": ["./staff?lang=zh&month=2026-02&staff=000107", None],
+            "page": ["./outlet?outlet=03101", "./outlet?outlet=03102"],
+            "net": [1600.0, 0.0],
+        }
+    )
+    config = {
+        "staff": st.column_config.LinkColumn("Staff", display_text=r"[?&]staff=([^&]*)"),
+        "page": st.column_config.LinkColumn("Page", display_text="open outlet"),
+        "net": st.column_config.NumberColumn("Net"),
+        "other": "A plain label",
+    }
+    out = export_frame(shown, config)
+    assert out.columns == ["staff", "net"]  # a fixed-text link only navigates: left out
+    assert out["staff"].to_list() == ["000107", None]
+    assert export_frame(shown, {}).equals(shown)

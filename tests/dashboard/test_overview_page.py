@@ -75,3 +75,21 @@ def test_missing_warehouse_explains_how_to_load(monkeypatch, tmp_path: Path) -> 
     _clean(at)
     assert "rccdash load" in at.info[0].value
     assert len(at.metric) == 0
+
+
+def test_a_scope_without_events_says_so(monkeypatch, small_warehouse: Path) -> None:
+    # Spring Festival 2026 (17 February) is a holiday: no outlet is open.
+    at = _run(
+        monkeypatch, small_warehouse, period="custom", **{"from": "2026-02-17"}, to="2026-02-17"
+    )
+    _clean(at)
+    assert at.info[0].value.startswith("No service events")
+    assert len(at.metric) == 0
+
+
+def test_an_unreadable_warehouse_is_a_polite_message(monkeypatch, tmp_path: Path) -> None:
+    broken = tmp_path / "warehouse.duckdb"
+    broken.write_bytes(b"this is not a database")
+    at = _run(monkeypatch, broken)
+    assert not at.exception  # no traceback
+    assert "Something went wrong" in at.error[0].value

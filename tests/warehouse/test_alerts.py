@@ -42,21 +42,39 @@ def test_long_waits_are_the_outlets_over_their_own_target(con) -> None:
     assert found["threshold"].to_list() == expected["target"].to_list()
 
 
-def test_complaint_spike_against_the_three_months_before(con) -> None:
+@pytest.mark.parametrize(
+    ("month", "before"),
+    [
+        ("2026-02", ["2025-12", "2026-01"]),  # November is before the data: unknown, not 0
+        ("2026-01", ["2025-12"]),
+        ("2025-12", []),  # the first month has no baseline and so no spike
+    ],
+)
+def test_complaint_spike_against_the_months_before_with_data(con, month, before) -> None:
     rule = load_config("dashboard")["alerts"]["complaint_spike"]
     counts = con.sql(
-        """SELECT outlet_code,
-                  count(*) FILTER (WHERE received_at >= '2026-02-01' AND received_at < '2026-03-01')
-                      AS now,
-                  count(*) FILTER (WHERE received_at >= '2025-11-01' AND received_at < '2026-02-01')
-                      / 3.0 AS baseline
-           FROM fact_complaint GROUP BY outlet_code"""
+        """SELECT outlet_code, strftime(received_at, '%Y-%m') AS month, count(*) AS n
+           FROM fact_complaint GROUP BY ALL"""
     ).pl()
-    expected = counts.filter(
-        (pl.col("now") >= rule["min_complaints"])
-        & (pl.col("now") >= rule["factor"] * pl.col("baseline"))
-    ).sort("outlet_code")
-    found = _kind(alerts(con, **FEB), "complaint_spike")
+    now = counts.filter(pl.col("month") == month).select("outlet_code", now="n")
+    base = (
+        counts.filter(pl.col("month").is_in(before))
+        .group_by("outlet_code")
+        .agg(baseline=pl.col("n").sum() / max(len(before), 1))
+    )
+    expected = (
+        now.join(base, on="outlet_code", how="left")
+        .with_columns(pl.col("baseline").fill_null(0.0))
+        .filter(
+            pl.lit(bool(before))
+            & (pl.col("now") >= rule["min_complaints"])
+            & (pl.col("now") >= rule["factor"] * pl.col("baseline"))
+        )
+        .sort("outlet_code")
+    )
+    year, mon = map(int, month.split("-"))
+    period = {"start": dt.date(year, mon, 1), "end": dt.date(year + mon // 12, mon % 12 + 1, 1)}
+    found = _kind(alerts(con, **period), "complaint_spike")
     assert found["outlet_code"].to_list() == expected["outlet_code"].to_list()
     assert found["value"].to_list() == expected["now"].cast(pl.Float64).to_list()
     assert found["threshold"].to_list() == pytest.approx(expected["baseline"].to_list())

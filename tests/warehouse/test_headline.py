@@ -33,6 +33,16 @@ def test_cards_in_the_order_asked_with_targets_and_rag(base_wh: duckdb.DuckDBPyC
     assert rows["abandonment_rate"]["direction"] == "down"
 
 
+def test_one_outlet_is_judged_against_its_own_target(base_wh: duckdb.DuckDBPyConnection) -> None:
+    # Outlet A has its own 2024 service-level target of 0.9 (ref_kpi_target); the
+    # county's is 0.85. Two outlets, or none, fall back to the county target.
+    mine = headline(base_wh, kpis=("service_level",), outlets=("A",), **MARCH)
+    assert mine["target"].to_list() == [approx(0.9)]
+    assert headline(base_wh, kpis=("service_level",), outlets="A", **MARCH)["target"][0] == 0.9
+    both = headline(base_wh, kpis=("service_level",), outlets=("A", "B"), **MARCH)
+    assert both["target"].to_list() == [approx(0.85)]
+
+
 def test_improvement_follows_the_good_direction(base_wh: duckdb.DuckDBPyConnection) -> None:
     cards = headline(base_wh, kpis=("abandonment_rate", "service_level"), **MARCH)
     for row in cards.to_dicts():

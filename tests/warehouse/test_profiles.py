@@ -105,6 +105,23 @@ def test_staff_complaints_match_sql(con) -> None:
     assert set(found["staff_id"]) == {person}
     times = found["received_at"].to_list()
     assert times == sorted(times, reverse=True)
+    # Under an outlet filter only the complaints at those outlets remain.
+    where = found["outlet_code"][0]
+    at_one = staff_complaints(
+        con, staff_id=person, start=QUARTER[0], end=QUARTER[1], outlets=(where,)
+    )
+    assert at_one.height == found.filter(pl.col("outlet_code") == where).height
+    elsewhere = sorted(
+        set(con.sql("SELECT outlet_code FROM dim_outlet").pl()["outlet_code"]) - {where}
+    )
+    none = staff_complaints(con, staff_id=person, start=QUARTER[0], end=QUARTER[1],
+                            outlets=tuple(elsewhere))  # fmt: skip
+    assert none.height == found.filter(pl.col("outlet_code") != where).height
+    mine = outlet_complaints(con, outlet=where, start=QUARTER[0], end=QUARTER[1])
+    assert outlet_complaints(
+        con, outlet=where, start=QUARTER[0], end=QUARTER[1], outlets=tuple(elsewhere)
+    ).is_empty()
+    assert mine.height > 0
 
 
 def test_staff_directory_lists_people_by_their_posts_in_view(con, transferred) -> None:
