@@ -47,6 +47,12 @@ def _shoot(base: str, query: str) -> None:
                 '[data-testid="stStatusWidget"]', state="detached", timeout=120_000
             )
             page.wait_for_timeout(2500)
+            height = page.evaluate(
+                "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"]')]"
+                ".map(e => e.scrollHeight), 1000)"
+            )
+            page.set_viewport_size({"width": 1400, "height": int(height) + 40})
+            page.wait_for_timeout(1500)
             page.screenshot(path=str(OUT / f"{name}.jpg"), full_page=True, type="jpeg", quality=70)
             print(f"docs/img/{name}.jpg")
             page.close()
@@ -73,6 +79,7 @@ def main() -> None:
             str(args.port),
         ],
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
     )
