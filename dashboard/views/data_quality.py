@@ -286,9 +286,8 @@ def _gaps_table(ctx: PageContext, gaps: pl.DataFrame) -> None:
         missing_dates=pl.col("missing_dates")
         .list.eval(pl.element().cast(pl.String))
         .list.join(", "),
-        page=pl.col("outlet_code").map_elements(
-            lambda code: link("outlet", outlet=code), return_dtype=pl.String
-        ),
+        # Links are made here, in the script's thread: they read the page's URL.
+        page=pl.Series([link("outlet", outlet=code) for code in gaps["outlet_code"]]),
     )
     config = {
         "outlet_code": ctx.t("dq_col_outlet"),

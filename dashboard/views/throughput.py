@@ -129,9 +129,8 @@ def _mix(ctx: PageContext, by_outlet: pl.DataFrame) -> None:
         served=pl.col("served"),
         abandoned=pl.col("abandoned"),
         self_service_share=pl.col("self_service_share"),
-        page=pl.col("outlet_code").map_elements(
-            lambda code: link("outlet", outlet=code), return_dtype=pl.String
-        ),
+        # Links are made here, in the script's thread: they read the page's URL.
+        page=pl.Series([link("outlet", outlet=code) for code in by_outlet["outlet_code"]]),
     ).sort("arrivals", descending=True)
     columns = {
         **_flow_columns(ctx),

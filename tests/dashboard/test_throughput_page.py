@@ -63,6 +63,8 @@ def test_flow_cards_charts_and_staffing_default(monkeypatch, small_warehouse: Pa
     assert "Average arrivals per hour, weekday by hour" in titles
     assert "Hours under- and over-staffed, by outlet" in titles
     assert len(at.dataframe) == 3  # flow by period, by outlet, staffing plan
+    links = at.dataframe[1].value["page"].tolist()  # each outlet's row links to its page
+    assert links and all("period=month" in u and "month=2026-02" in u for u in links)
     under = _under_hours(small_warehouse, "2026-02-01", "2026-03-01")
     worst = max(under, key=lambda code: (under[code], -int(code)))
     assert at.selectbox(key="throughput_outlet").value == worst
