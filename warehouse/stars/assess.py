@@ -88,8 +88,8 @@ def assess_month(
     """
     model = model or load_model()
     out = {}
-    earlier = _score(con, previous_month(month), model)
-    for subject, frame in _score(con, month, model).items():
+    earlier = score_month(con, previous_month(month), model)
+    for subject, frame in score_month(con, month, model).items():
         before = earlier[subject].select("subject_id", previous_stars="stars")
         out[subject] = frame.join(before, on="subject_id", how="left").with_columns(
             movement=pl.col("stars") - pl.col("previous_stars")
@@ -97,8 +97,11 @@ def assess_month(
     return out
 
 
-def _score(con: Connection, month: str, model: StarModel) -> dict[str, pl.DataFrame]:
-    """Scores of one month, without movement."""
+def score_month(con: Connection, month: str, model: StarModel) -> dict[str, pl.DataFrame]:
+    """Scores of one month, without movement: half the work of :func:`assess_month`.
+
+    For uses that need one month's stars only (the quarterly payout).
+    """
     start, end = month_bounds(month)
     positions = month_end_positions(con, end)
     staff = staff_inputs(con, start=start, end=end, positions=positions)

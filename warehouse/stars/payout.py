@@ -11,7 +11,7 @@ import math
 import duckdb
 import polars as pl
 
-from warehouse.stars.assess import assess_month, month_bounds
+from warehouse.stars.assess import month_bounds, score_month
 from warehouse.stars.honours import penalty_register
 from warehouse.stars.model import StarModel
 from warehouse.stars.publish import published
@@ -62,7 +62,7 @@ def _month_stars(
     stored = published(con, month, "staff")
     if stored.height:
         return stored.select("subject_id", "stars"), f"published v{stored['version'][0]}"
-    return assess_month(con, month, model)["staff"].select("subject_id", "stars"), "provisional"
+    return score_month(con, month, model)["staff"].select("subject_id", "stars"), "provisional"
 
 
 def payout(
