@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -354,6 +355,34 @@ def staffing_plan(
         >>> staffing_plan(con, "03104", start="2025-10-01", end="2026-01-01")
 
     """
+    plan = staffing_plans(
+        con,
+        start=start,
+        end=end,
+        target_wait_s=target_wait_s,
+        service_level=service_level,
+        use_marts=use_marts,
+        outlets=[outlet],
+    )
+    return plan.drop("outlet_code")
+
+
+def staffing_plans(
+    con: Connection,
+    *,
+    start: dt.date | str,
+    end: dt.date | str,
+    target_wait_s: float | None = None,
+    service_level: float | None = None,
+    use_marts: bool | None = None,
+    **filters: str | Iterable[str] | None,
+) -> pl.DataFrame:
+    """:func:`staffing_plan` for every outlet the filters keep, in three queries in all.
+
+    A county page compares staffing across outlets; planning them one by one costs three
+    queries per outlet. Same columns as :func:`staffing_plan` after a leading
+    outlet_code, 168 rows per outlet. ``filters``: outlets, township, outlet_type.
+    """
     # Imported here so the Erlang C functions above stay free of warehouse dependencies.
     from warehouse.kpi.demand import demand_profile, windows_staffed
     from warehouse.kpi.service import service_summary
@@ -364,26 +393,30 @@ def staffing_plan(
     wait = float(default_wait() if target_wait_s is None else target_wait_s)
     level = float(cfg["service_level"] if service_level is None else service_level)
     under, over = float(cfg["under_tolerance"]), float(cfg["over_tolerance"])
-    scope = {"start": start, "end": end, "use_marts": use_marts, "outlets": [outlet]}
-    demand = demand_profile(con, channel="counter", **scope)
-    staffed = windows_staffed(con, **scope).select("weekday", "hour", "windows_staffed")
-    overall = service_summary(con, channel="counter", **scope)["service_mean_s"][0]
+    scope = {"start": start, "end": end, "use_marts": use_marts, **filters}
+    demand = demand_profile(con, channel="counter", by_outlet=True, **scope)
+    staffed = windows_staffed(con, by_outlet=True, **scope).select(
+        "outlet_code", "weekday", "hour", "windows_staffed"
+    )
+    means = service_summary(con, channel="counter", by="outlet", **scope)
+    overall = dict(zip(means["outlet_code"], means["service_mean_s"], strict=True))
 
     rows = []
-    for weekday, hour, arrivals, mean_s in demand.select(
-        "weekday", "hour", "arrivals_per_hour", "mean_service_s"
+    for code, weekday, hour, arrivals, mean_s in demand.select(
+        "outlet_code", "weekday", "hour", "arrivals_per_hour", "mean_service_s"
     ).iter_rows():
         lam = arrivals or 0.0
-        service = mean_s if mean_s else (overall if lam > 0 else None)
+        service = mean_s if mean_s else (overall.get(code) if lam > 0 else None)
         if lam > 0 and service:
             load = offered_load(lam, service)
             needed = erlang_c_servers(lam, service, target_wait_s=wait, service_level=level)
         else:
             load, needed = 0.0, 0
-        rows.append((weekday, hour, arrivals, service, load, needed))
+        rows.append((code, weekday, hour, arrivals, service, load, needed))
     plan = pl.DataFrame(
         rows,
         schema={
+            "outlet_code": pl.String,
             "weekday": pl.Int8,
             "hour": pl.Int8,
             "arrivals_per_hour": pl.Float64,
@@ -392,7 +425,7 @@ def staffing_plan(
             "windows_needed": pl.Int64,
         },
         orient="row",
-    ).join(staffed, on=["weekday", "hour"], how="left")
+    ).join(staffed, on=["outlet_code", "weekday", "hour"], how="left")
     gap = pl.col("windows_staffed").fill_null(0.0) - pl.col("windows_needed")
     return plan.with_columns(
         windows_staffed=pl.col("windows_staffed").fill_null(0.0),
@@ -402,4 +435,4 @@ def staffing_plan(
         .when(gap > over)
         .then(pl.lit("over"))
         .otherwise(pl.lit("ok")),
-    ).sort("weekday", "hour")
+    ).sort("outlet_code", "weekday", "hour")

@@ -36,7 +36,7 @@ from warehouse.coverage import outlets
 from warehouse.headline import headline
 from warehouse.kpi import demand_profile, service_summary, target_wait_s
 from warehouse.settings import load_config
-from warehouse.staffing import staffing_plan
+from warehouse.staffing import staffing_plans
 
 OUTLET_KEY, WEEKDAY_KEY = "throughput_outlet", "throughput_weekday"
 
@@ -155,9 +155,11 @@ def _heatmap(ctx: PageContext) -> None:
 
 
 def _plans(ctx: PageContext, codes: list[str]) -> dict[str, pl.DataFrame]:
-    """The staffing plan of every outlet in scope (each cached on its own)."""
-    period = {"start": ctx.selection.start, "end": ctx.selection.end}
-    return {code: data.fetch(staffing_plan, outlet=code, **period) for code in codes}
+    """The staffing plan of every outlet in scope, computed for all of them at once."""
+    every = data.fetch(staffing_plans, **ctx.kpi_args())
+    return {
+        code: every.filter(pl.col("outlet_code") == code).drop("outlet_code") for code in codes
+    }
 
 
 def _pick_outlet(ctx: PageContext, summary: pl.DataFrame) -> str:

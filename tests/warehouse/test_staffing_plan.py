@@ -12,7 +12,7 @@ import math
 import duckdb
 import polars as pl
 
-from warehouse.staffing import staffing_plan
+from warehouse.staffing import staffing_plan, staffing_plans
 
 from .test_kpi_service import MARCH, approx, one
 
@@ -74,3 +74,18 @@ def test_single_day_with_a_strict_target(wh: duckdb.DuckDBPyConnection) -> None:
     assert (h11["windows_needed"], h11["windows_staffed"], h11["status"]) == (0, 2.0, "over")
     # Other weekdays do not occur in the period: nothing needed, nothing staffed.
     assert df.filter(pl.col("weekday") > 0)["status"].unique().to_list() == ["ok"]
+
+
+def test_all_outlets_at_once_equal_one_by_one(small_warehouse) -> None:
+    with duckdb.connect(str(small_warehouse), read_only=True) as con:
+        period = {"start": "2026-01-01", "end": "2026-02-01"}
+        every = staffing_plans(con, **period)
+        codes = sorted(r[0] for r in con.execute("SELECT outlet_code FROM dim_outlet").fetchall())
+        assert sorted(set(every["outlet_code"])) == codes
+        assert every.height == 168 * len(codes)
+        for code in codes:
+            mine = every.filter(pl.col("outlet_code") == code).drop("outlet_code")
+            assert mine.equals(staffing_plan(con, code, **period)), code
+        assert (every["status"] == "under").any()  # the county has an understaffed outlet
+        some = staffing_plans(con, **period, outlets=codes[:2])
+        assert sorted(set(some["outlet_code"])) == codes[:2]

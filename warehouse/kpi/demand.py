@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from warehouse.kpi.filters import EVENT_ONLY_KEYS, Filters, apply, make_filters, ratio
+from warehouse.kpi.grid import outlet_codes
 from warehouse.kpi.source import Connection, Source
 
 WEEKDAYS = range(7)
@@ -33,10 +34,14 @@ def weekday_counts(start: dt.date, end: dt.date) -> dict[int, int]:
     return counts
 
 
-def _grid(f: Filters) -> pl.DataFrame:
-    """All 168 weekday-hour slots with the number of such weekdays in the period."""
+def _grid(f: Filters, src: Source | None = None) -> pl.DataFrame:
+    """All 168 weekday-hour slots with the number of such weekdays in the period.
+
+    With ``src`` (per-outlet results) the slots are crossed with every outlet the
+    filters keep, so an outlet without a single arrival still has its 168 rows.
+    """
     counts = weekday_counts(f.start, f.end)
-    return pl.DataFrame(
+    grid = pl.DataFrame(
         {
             "weekday": [w for w in WEEKDAYS for _ in HOURS],
             "hour": [h for _ in WEEKDAYS for h in HOURS],
@@ -44,6 +49,10 @@ def _grid(f: Filters) -> pl.DataFrame:
         },
         schema={"weekday": pl.Int8, "hour": pl.Int8, "days": pl.Int64},
     )
+    if src is None:
+        return grid
+    codes = pl.DataFrame({"outlet_code": outlet_codes(src, f)}, schema={"outlet_code": pl.String})
+    return codes.join(grid, how="cross")
 
 
 def demand_profile(
@@ -52,6 +61,7 @@ def demand_profile(
     start: dt.date | str,
     end: dt.date | str,
     use_marts: bool | None = None,
+    by_outlet: bool = False,
     **filters: str | Iterable[str] | None,
 ) -> pl.DataFrame:
     """Average arrivals per hour for each weekday and hour, with the mean handling time.
@@ -65,7 +75,8 @@ def demand_profile(
     the served events arriving in that slot (pass ``channel="counter"`` for the counter).
 
     Returns columns: weekday (0 = Monday), hour (0-23), days, arrivals,
-    arrivals_per_hour, mean_service_s.
+    arrivals_per_hour, mean_service_s; with ``by_outlet`` an outlet_code column first and
+    168 rows per outlet the filters keep (one query for a whole county's staffing).
 
     Example:
         >>> demand_profile(con, start="2025-10-01", end="2026-01-01", outlets="03104",
@@ -74,21 +85,18 @@ def demand_profile(
     """
     src = Source.of(con, use_marts)
     f = make_filters(start, end, **filters)
+    keys = ["outlet_code", "weekday", "hour"] if by_outlet else ["weekday", "hour"]
     rel = apply(src.measures(per_staff=f.position is not None), f)
-    agg = rel.group_by(["weekday", "hour"]).aggregate(
+    agg = rel.group_by(keys).aggregate(
         arrivals=rel.arrivals.sum(),
         _service_s=rel.served_service_s.sum(),
         _services=rel.served_services.sum(),
     )
-    agg = agg.select(
-        "weekday",
-        "hour",
-        "arrivals",
-        mean_service_s=ratio(agg._service_s, agg._services),
-    )
+    agg = agg.select(*keys, "arrivals", mean_service_s=ratio(agg._service_s, agg._services))
     got = src.run(agg).with_columns(pl.col("weekday").cast(pl.Int8), pl.col("hour").cast(pl.Int8))
-    out = _grid(f).join(got, on=["weekday", "hour"], how="left")
+    out = _grid(f, src if by_outlet else None).join(got, on=keys, how="left")
     return out.select(
+        *keys[:-2],
         "weekday",
         "hour",
         "days",
@@ -99,7 +107,7 @@ def demand_profile(
         .cast(pl.Float64)
         .alias("arrivals_per_hour"),
         pl.col("mean_service_s").cast(pl.Float64),
-    ).sort("weekday", "hour")
+    ).sort(keys)
 
 
 def windows_staffed(
@@ -108,6 +116,7 @@ def windows_staffed(
     start: dt.date | str,
     end: dt.date | str,
     use_marts: bool | None = None,
+    by_outlet: bool = False,
     **filters: str | Iterable[str] | None,
 ) -> pl.DataFrame:
     """Average number of counter windows open in each weekday-hour, from the roster.
@@ -119,7 +128,8 @@ def windows_staffed(
     exactly like ``demand_profile``. A window open 8:15-9:00 counts 0.75 in hour 8.
     Channel and business-type filters do not apply to the roster and are ignored.
 
-    Returns columns: weekday, hour, days, windows_staffed (all 168 rows).
+    Returns columns: weekday, hour, days, windows_staffed (all 168 rows); with
+    ``by_outlet`` an outlet_code column first and 168 rows per outlet.
     """
     src = Source.of(con, use_marts)
     f = make_filters(start, end, **filters)
@@ -129,10 +139,12 @@ def windows_staffed(
         ["outlet_code", "business_date", "window_no", "weekday", "hour"]
     ).aggregate(_s=ro.staffed_s.sum())
     capped = per_window.mutate(_s=per_window._s.clip(upper=3600))
-    agg = capped.group_by(["weekday", "hour"]).aggregate(_window_s=capped._s.sum())
+    keys = ["outlet_code", "weekday", "hour"] if by_outlet else ["weekday", "hour"]
+    agg = capped.group_by(keys).aggregate(_window_s=capped._s.sum())
     got = src.run(agg).with_columns(pl.col("weekday").cast(pl.Int8), pl.col("hour").cast(pl.Int8))
-    out = _grid(f).join(got, on=["weekday", "hour"], how="left")
+    out = _grid(f, src if by_outlet else None).join(got, on=keys, how="left")
     return out.select(
+        *keys[:-2],
         "weekday",
         "hour",
         "days",
@@ -141,4 +153,4 @@ def windows_staffed(
         .otherwise(None)
         .cast(pl.Float64)
         .alias("windows_staffed"),
-    ).sort("weekday", "hour")
+    ).sort(keys)
