@@ -61,3 +61,16 @@ def link(url_path: str, **params: str) -> str:
 def go(url_path: str, **params: str) -> None:
     """Switch to a page in this browser tab, keeping the filter (drill-down on click)."""
     st.switch_page(VIEWS / _spec(url_path).file, query_params={**carried_params(), **params})
+
+
+def open_clicked_outlet(points: list[dict]) -> None:
+    """Open the outlet page of the bar the user clicked (charts carry the code as customdata).
+
+    Every chart of outlets drills down the same way, so a chairman learns it once.
+    """
+    for point in points:
+        code = point.get("customdata")
+        if isinstance(code, list):
+            code = code[0]
+        if code:
+            go("outlet", outlet=str(code))

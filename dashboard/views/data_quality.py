@@ -21,7 +21,7 @@ from dashboard.figures.data_quality import (
     rule_label,
 )
 from dashboard.figures.style import AMBER, BAD, GOOD, TARGET
-from dashboard.navigation import go, link
+from dashboard.navigation import link, open_clicked_outlet
 from dashboard.page import PageContext, run_page
 from dashboard.reports import expand_records, find_report
 from warehouse.completeness import missing_days
@@ -238,16 +238,6 @@ def _loads(ctx: PageContext) -> None:
     _report(ctx, history, load_id)
 
 
-def _drill(points: list[dict]) -> None:
-    """A click on an outlet's bar opens that outlet's page."""
-    for point in points:
-        code = point.get("customdata")
-        if isinstance(code, list):
-            code = code[0]
-        if code:
-            go("outlet", outlet=str(code))
-
-
 def _completeness(ctx: PageContext) -> None:
     """Outlets with business days without events in the period, and orphaned reversals."""
     st.subheader(ctx.t("dq_completeness_title"))
@@ -269,7 +259,9 @@ def _completeness(ctx: PageContext) -> None:
     if short.is_empty():
         st.success(ctx.t("dq_complete"))
     else:
-        _drill(widgets.chart(missing_bars(gaps, ctx.lang), "dq-missing", clickable=True))
+        open_clicked_outlet(
+            widgets.chart(missing_bars(gaps, ctx.lang), "dq-missing", clickable=True)
+        )
         st.caption(ctx.t("dq_missing_caption"))
     _gaps_table(ctx, gaps)
     _orphans(ctx)

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import data, widgets
 from dashboard.figures.overview import change_bars, outlet_bars, trend_figure
 from dashboard.i18n import format_kpi
-from dashboard.navigation import go, link
+from dashboard.navigation import link, open_clicked_outlet
 from dashboard.page import PageContext, run_page
 from warehouse.alerts import alerts
 from warehouse.coverage import outlets
@@ -58,16 +58,6 @@ def _alert_threshold(row: dict, lang: str) -> str:
     return f"{row['threshold']:,.1f}"
 
 
-def _drill(points: list[dict]) -> None:
-    """A click on an outlet's bar opens that outlet's page."""
-    for point in points:
-        code = point.get("customdata")
-        if isinstance(code, list):
-            code = code[0]
-        if code:
-            go("outlet", outlet=str(code))
-
-
 def render(ctx: PageContext) -> None:
     """Build the page."""
     config = load_config("dashboard")["overview"]
@@ -103,13 +93,13 @@ def render(ctx: PageContext) -> None:
         worst = outlet_bars(
             ranked, ranking, ctx.lang, targets.get(ranking), limit=int(config["ranking_rows"])
         )
-        _drill(widgets.chart(worst, "lagging", clickable=True))
+        open_clicked_outlet(widgets.chart(worst, "lagging", clickable=True))
     with right:
         st.subheader(ctx.t("improved_title"))
         moved = data.fetch(outlet_changes, **ctx.kpi_args(kpi_name=ranking))
         moved = moved.join(names, on="outlet_code")
         best = change_bars(moved, ranking, ctx.lang, limit=int(config["ranking_rows"]))
-        _drill(widgets.chart(best, "improved", clickable=True))
+        open_clicked_outlet(widgets.chart(best, "improved", clickable=True))
     st.caption(ctx.t("ranking_caption"))
 
 

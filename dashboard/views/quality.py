@@ -24,7 +24,7 @@ from dashboard.figures.quality import (
     time_histogram,
 )
 from dashboard.i18n import code_label, kpi_label
-from dashboard.navigation import go, link
+from dashboard.navigation import link, open_clicked_outlet
 from dashboard.page import PageContext, run_page
 from warehouse.complaint_views import (
     SEVERITIES,
@@ -176,16 +176,6 @@ def _service_section(ctx: PageContext, goals: dict[str, float]) -> None:
     _over_time(ctx, goals)
 
 
-def _drill(points: list[dict]) -> None:
-    """A click on an outlet's bar opens that outlet's page."""
-    for point in points:
-        code = point.get("customdata")
-        if isinstance(code, list):
-            code = code[0]
-        if code:
-            go("outlet", outlet=str(code))
-
-
 def _complaint_charts(ctx: PageContext, summary: dict[str, Any], goals: dict[str, float]) -> None:
     """Pareto, channels, days to resolve, and the complaint rate per outlet."""
     kpi_cfg = load_config("kpi")["complaints"]
@@ -222,7 +212,7 @@ def _complaint_charts(ctx: PageContext, summary: dict[str, Any], goals: dict[str
         fig = outlet_bars(
             ranked, "per_10k_transactions", ctx.lang, goals.get("per_10k_transactions")
         )
-        _drill(widgets.chart(fig, "quality-outlets", clickable=True))
+        open_clicked_outlet(widgets.chart(fig, "quality-outlets", clickable=True))
         st.caption(ctx.t("quality_outlets_caption"))
 
 

@@ -30,7 +30,7 @@ from dashboard.figures.throughput import (
     weekday_name,
 )
 from dashboard.i18n import kpi_label
-from dashboard.navigation import go, link
+from dashboard.navigation import link, open_clicked_outlet
 from dashboard.page import PageContext, run_page
 from warehouse.coverage import outlets
 from warehouse.headline import headline
@@ -98,16 +98,6 @@ def _flow_columns(ctx: PageContext) -> dict:
     return config
 
 
-def _drill(points: list[dict]) -> None:
-    """A click on an outlet's bar opens that outlet's page."""
-    for point in points:
-        code = point.get("customdata")
-        if isinstance(code, list):
-            code = code[0]
-        if code:
-            go("outlet", outlet=str(code))
-
-
 def _mix(ctx: PageContext, by_outlet: pl.DataFrame) -> None:
     """Business types and outlets side by side; the outlet bars open the outlet's page."""
     types = data.fetch(service_summary, **ctx.kpi_args(), by=("business_type",))
@@ -115,7 +105,7 @@ def _mix(ctx: PageContext, by_outlet: pl.DataFrame) -> None:
     with left:
         widgets.chart(type_bars(types, ctx.lang), "throughput-types")
     with right:
-        _drill(
+        open_clicked_outlet(
             widgets.chart(outlet_bars(by_outlet, ctx.lang), "throughput-outlets", clickable=True)
         )
         st.caption(ctx.t("throughput_outlet_caption"))
@@ -157,9 +147,7 @@ def _heatmap(ctx: PageContext) -> None:
 def _plans(ctx: PageContext, codes: list[str]) -> dict[str, pl.DataFrame]:
     """The staffing plan of every outlet in scope, computed for all of them at once."""
     every = data.fetch(staffing_plans, **ctx.kpi_args())
-    return {
-        code: every.filter(pl.col("outlet_code") == code).drop("outlet_code") for code in codes
-    }
+    return {code: every.filter(pl.col("outlet_code") == code).drop("outlet_code") for code in codes}
 
 
 def _pick_outlet(ctx: PageContext, summary: pl.DataFrame) -> str:
