@@ -34,6 +34,27 @@ def load_history(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pl.Data
     ).pl()
 
 
+def load_totals(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """Totals over every load ever made, for the page's headline numbers.
+
+    The history table shows the latest loads only; these count all of them: files loaded,
+    rows read, loaded and quarantined, and when the last load finished.
+    """
+    files, read, loaded, quarantined, last = con.execute(
+        """SELECT count(*) FILTER (WHERE status = 'loaded'), coalesce(sum(rows_read), 0),
+                  coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0),
+                  max(finished_at)
+           FROM etl_load"""
+    ).fetchall()[0]
+    return {
+        "files_loaded": int(files),
+        "rows_read": int(read),
+        "rows_loaded": int(loaded),
+        "rows_quarantined": int(quarantined),
+        "last_finished_at": last,
+    }
+
+
 def quarantined_rows(
     con: duckdb.DuckDBPyConnection,
     *,

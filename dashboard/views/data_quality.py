@@ -26,7 +26,13 @@ from dashboard.page import PageContext, run_page
 from dashboard.reports import expand_records, find_report
 from warehouse.completeness import missing_days
 from warehouse.coverage import coverage
-from warehouse.data_quality import load_history, orphan_reversals, quarantined_rows, rule_counts
+from warehouse.data_quality import (
+    load_history,
+    load_totals,
+    orphan_reversals,
+    quarantined_rows,
+    rule_counts,
+)
 from warehouse.settings import load_config
 
 LOAD_KEY, RULE_KEY = "dq_load", "dq_rule"
@@ -67,26 +73,25 @@ def _status_column(ctx: PageContext, label: str) -> Any:
     )
 
 
-def _summary(ctx: PageContext, history: pl.DataFrame) -> None:
-    """Four numbers (files loaded, rows read, loaded, quarantined) and when the last load ran."""
-    read = int(history["rows_read"].sum())
-    quarantined = int(history["rows_quarantined"].sum())
+def _summary(ctx: PageContext) -> None:
+    """Four numbers over every load (files, rows read, loaded, quarantined), the last load."""
+    totals = data.fetch(load_totals)
+    read, quarantined = totals["rows_read"], totals["rows_quarantined"]
     share = "—" if not read else f"{quarantined / read:.2%}"
     if read and 0 < quarantined / read < 0.0001:
         share = "<0.01%"
-    last = history["finished_at"].max()
     cards = (
-        ("dq_files_loaded", f"{history.filter(pl.col('status') == 'loaded').height:,}", None),
+        ("dq_files_loaded", f"{totals['files_loaded']:,}", None),
         ("dq_rows_read", f"{read:,}", None),
-        ("dq_rows_loaded", f"{int(history['rows_loaded'].sum()):,}", None),
+        ("dq_rows_loaded", f"{totals['rows_loaded']:,}", None),
         ("dq_rows_quarantined", f"{quarantined:,}", ctx.t("dq_quarantined_share", share=share)),
     )
     for column, (key, value, note) in zip(st.columns(len(cards)), cards, strict=True):
         column.metric(
             ctx.t(key), value, delta=note, delta_color="off", delta_arrow="off", border=True
         )
-    if last is not None:
-        st.caption(ctx.t("dq_last_load", when=f"{last:%Y-%m-%d %H:%M}"))
+    if totals["last_finished_at"] is not None:
+        st.caption(ctx.t("dq_last_load", when=f"{totals['last_finished_at']:%Y-%m-%d %H:%M}"))
 
 
 def _history(ctx: PageContext, history: pl.DataFrame, chart_loads: int) -> None:
@@ -228,7 +233,7 @@ def _loads(ctx: PageContext) -> None:
     if history.is_empty():
         st.info(ctx.t("dq_no_loads"))
         return
-    _summary(ctx, history)
+    _summary(ctx)
     _history(ctx, history, int(cfg["chart_loads"]))
     st.subheader(ctx.t("dq_validation_title"))
     load_id = _pick_load(ctx, history) or None

@@ -15,11 +15,18 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from etl.kinds import export_kinds
 from etl.pipeline import LoadOptions, load_paths
-from warehouse.data_quality import load_history, orphan_reversals, quarantined_rows, rule_counts
+from warehouse.data_quality import (
+    load_history,
+    load_totals,
+    orphan_reversals,
+    quarantined_rows,
+    rule_counts,
+)
 
 HEADER = list(export_kinds()["transactions"].types)
 
@@ -154,6 +161,18 @@ def test_load_history_conserves_rows_and_agrees_with_the_tables(dq_warehouse: Pa
         if row["source_kind"] == "transactions":
             assert row["rows_loaded"] == facts[row["load_id"]]
     assert history["report_path"].is_null().all()  # loaded with report=False
+
+
+def test_totals_count_every_load_not_only_the_latest(dq_warehouse: Path) -> None:
+    with duckdb.connect(str(dq_warehouse), read_only=True) as con:
+        everything = load_history(con, limit=10_000)
+        totals = load_totals(con)
+        assert load_history(con, limit=1).height == 1  # the table is capped, totals are not
+    assert totals["files_loaded"] == everything.filter(pl.col("status") == "loaded").height
+    assert totals["rows_read"] == everything["rows_read"].sum()
+    assert totals["rows_quarantined"] == len(_raw_quarantine(dq_warehouse)) > 0
+    assert totals["rows_loaded"] == everything["rows_loaded"].sum()
+    assert totals["last_finished_at"] == everything["finished_at"].max()
 
 
 def test_orphaned_reversals_are_found_and_filtered(small_warehouse: Path, tmp_path: Path) -> None:
