@@ -100,9 +100,12 @@ def test_a_day_without_events_is_missing_data(small_warehouse: Path, tmp_path: P
             " AND date >= '2026-02-01' AND date < '2026-03-01'"
         ).fetchall()[0][0]
         assert found["threshold"].to_list() == [float(business_days)]
-        assert alerts(rw, **FEB, outlets=("03101",)).filter(pl.col("kind") == "missing_data")[
-            "outlet_code"
-        ].to_list() == []
+        assert (
+            alerts(rw, **FEB, outlets=("03101",))
+            .filter(pl.col("kind") == "missing_data")["outlet_code"]
+            .to_list()
+            == []
+        )
 
 
 def test_filters_limit_alerts_to_the_outlets_in_scope(con) -> None:
