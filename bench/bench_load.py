@@ -3,8 +3,10 @@
 Both run in child processes in the same run, so their peak RSS is measured separately:
 the bare read is ``CREATE TABLE AS SELECT * FROM read_csv(...)`` into a fresh DuckDB file;
 ours is ``load_paths`` (read, map, validate every row, quarantine, dedupe, GX report on a
-sample, atomic swap) into a warehouse that already holds the county's reference data.
-Target (issue 3): ours within 3x of the bare read (aim 1.5x), peak RSS under 2 GB.
+sample, marts refresh, atomic swap) into a warehouse that already holds the county's
+reference data at the current schema. The GX report runs in a process of its own; its
+peak RSS is reported beside the load's. Target (issue 3): ours within 3x of the bare read
+(aim 1.5x), peak RSS under 2 GB.
 """
 
 from __future__ import annotations
@@ -23,16 +25,22 @@ RESULTS = ROOT / "bench" / "results"
 REPEAT = 3
 
 
-def _child(code: str) -> tuple[float, float]:
-    """Run Python ``code`` in a child that prints its seconds; return them and its peak RSS MB."""
+def _child(code: str) -> tuple[float, float, float]:
+    """Run Python ``code`` in a child that prints its seconds.
+
+    Returns them, the child's peak RSS and the largest peak RSS of its own children (the
+    GX report process), in MB.
+    """
     wrapped = (
-        f"{code}\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        f"{code}\nimport resource\n"
+        "for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):\n"
+        "    print(resource.getrusage(who).ru_maxrss / 1024)"
     )
     out = subprocess.run(
         [sys.executable, "-c", wrapped], check=True, capture_output=True, text=True, cwd=ROOT
     )
-    *_, seconds, peak_mb = out.stdout.split()
-    return float(seconds), float(peak_mb)
+    *_, seconds, peak_mb, children_mb = out.stdout.split()
+    return float(seconds), float(peak_mb), float(children_mb)
 
 
 def prepare(rows_wanted: int) -> tuple[Path, Path, int]:
@@ -57,12 +65,24 @@ def prepare(rows_wanted: int) -> tuple[Path, Path, int]:
             if rows >= rows_wanted:
                 break
     base = WORK / "base.duckdb"
+    if base.exists() and not _current_schema(base):
+        base.unlink()  # migrating a copy would make the marts rebuild, and time that
     if not base.exists():
         from etl.pipeline import LoadOptions, load_paths
 
         refs = [p for p in exports.iterdir() if not p.name.startswith("transactions_")]
         load_paths(base, refs, LoadOptions(report=False))
     return big, base, rows
+
+
+def _current_schema(db: Path) -> bool:
+    """Whether the warehouse ``db`` has every migration of this checkout applied."""
+    import duckdb
+
+    from warehouse.schema import applied_versions, migrations
+
+    with duckdb.connect(str(db)) as con:
+        return applied_versions(con) >= {m.version for m in migrations()}
 
 
 def main() -> dict:
@@ -92,6 +112,7 @@ def main() -> dict:
         ours.append(_child(ours_code))
     bare_s, bare_mb = statistics.median(b[0] for b in bare), max(b[1] for b in bare)
     ours_s, ours_mb = statistics.median(o[0] for o in ours), max(o[1] for o in ours)
+    report_mb = max(o[2] for o in ours)
     result = {
         "rows": rows,
         "file_mb": round(big.stat().st_size / 1e6, 1),
@@ -99,6 +120,7 @@ def main() -> dict:
         "bare_peak_rss_mb": round(bare_mb),
         "validated_load_s": round(ours_s, 2),
         "validated_peak_rss_mb": round(ours_mb),
+        "report_process_peak_rss_mb": round(report_mb),
         "ratio": round(ours_s / bare_s, 2),
         "runs": REPEAT,
         "bare_runs_s": [round(b[0], 2) for b in bare],
@@ -110,7 +132,10 @@ def main() -> dict:
     )
     print(f"rows {rows:,} ({result['file_mb']} MB); median of {REPEAT} interleaved runs")
     print(f"bare DuckDB read_csv -> table : {bare_s:6.2f} s   peak RSS {bare_mb:,.0f} MB")
-    print(f"validated rccdash load        : {ours_s:6.2f} s   peak RSS {ours_mb:,.0f} MB")
+    print(
+        f"validated rccdash load        : {ours_s:6.2f} s   peak RSS {ours_mb:,.0f} MB"
+        f" (+ report process {report_mb:,.0f} MB)"
+    )
     print(f"ratio                          : {ours_s / bare_s:6.2f}x  (target <= 3x, aim 1.5x)")
     return result
 

@@ -3,25 +3,34 @@
 Row-level enforcement happens in SQL where the data is (:mod:`etl.rules`); this module
 builds the same declarations into a GX suite, validates the first rows of the staged file
 (``gx_sample_rows``) with it, and writes an HTML report beside the whole-file rule counts,
-so the data-quality page can link to it. GX is imported only here (it takes seconds), and
-only the ETL process imports it: never the dashboard.
+so the data-quality page can link to it. GX is imported only in the report process this
+module starts (:class:`Checker`; importing GX takes seconds): never by the loading process
+itself, nor by the dashboard.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
 import os
+import pickle
+import subprocess
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import duckdb
 
 from etl.mapping import Mapping, quote
 from etl.rules import ID_NOT_TEXT, settings, suite
+from warehouse.settings import load_config
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from etl.pipeline import FileOutcome
 
@@ -73,19 +82,123 @@ def expectations(kind: str) -> list[Any]:
     return out
 
 
-def sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> pd.DataFrame:
-    """The first staged rows of the file (``gx_sample_rows``), as pandas for GX."""
+def sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> pa.Table:
+    """The first staged rows of the file (``gx_sample_rows``), as Arrow for the report process.
+
+    Arrow rather than pandas: the loading process never needs pandas, and the report
+    process turns it into the same pandas frame DuckDB would have given (:func:`_check`).
+    The last row number of the sample is found first, on that one column: asked for the
+    first rows with all their columns, DuckDB sorts every staged row.
+    """
     columns = ", ".join(["__row", *(quote(c) for c in mapping.kind.types)])
     limit = int(settings()["gx_sample_rows"])
-    return con.sql(
-        f"SELECT {columns} FROM stg WHERE __drop IS NULL ORDER BY __row LIMIT {limit}"
-    ).df()
+    kept = "FROM stg WHERE __drop IS NULL"
+    last = f"SELECT max(__row) FROM (SELECT __row {kept} ORDER BY __row LIMIT {limit})"
+    return con.sql(f"SELECT {columns} {kept} AND __row <= ({last}) ORDER BY __row").to_arrow_table()
+
+
+class Checker:
+    """Runs the GX suite in a separate process of lower priority than the load.
+
+    Why a process: importing GX and running the suite cost seconds of CPU. In a thread of
+    the loading process they contend with it for the GIL and the cores while it stages
+    millions of rows; in a process with a higher ``report_niceness`` (config/settings.yaml)
+    they take what the load leaves idle, and the load waits only for what is left when it
+    needs the results. The process starts, and imports GX, when the checker is created.
+    It is a fresh interpreter (``python -m etl.gx_report``) talking pickles over a pipe:
+    a fork of a process running DuckDB or polars threads can hang, and multiprocessing's
+    spawn would re-run the caller's main script.
+    """
+
+    def __init__(self) -> None:
+        niceness = str(int(load_config("settings")["etl"]["report_niceness"]))
+        root = str(Path(__file__).resolve().parent.parent)
+        path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "etl.gx_report", niceness],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        self._requests = cast(IO[bytes], self._process.stdin)
+        self._answers = cast(IO[bytes], self._process.stdout)
+        self._exchange = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rccdash-gx")
+
+    def check(self, rows: pa.Table, kind: str) -> Future[list[dict[str, Any]]]:
+        """Validate ``rows`` (from :func:`sample`) against the kind's suite, in the process."""
+        return self._exchange.submit(self._ask, rows, kind)
+
+    def _ask(self, rows: pa.Table, kind: str) -> list[dict[str, Any]]:
+        """Send one sample and wait for its results (in the exchange thread)."""
+        pickle.dump((rows, kind), self._requests)
+        self._requests.flush()
+        try:
+            ok, answer = pickle.load(self._answers)
+        except EOFError:
+            raise RuntimeError("the validation report process ended unexpectedly") from None
+        if not ok:
+            raise RuntimeError(answer)
+        return answer
+
+    def close(self) -> None:
+        """Stop the process once every check asked for has answered.
+
+        Killed rather than asked to exit: it holds nothing that needs closing, and tearing
+        down an interpreter that imported GX takes a noticeable part of a second.
+        """
+        self._exchange.shutdown(wait=True)
+        self._process.kill()
+        self._process.wait()
+        for pipe in (self._requests, self._answers):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _serve(niceness: int) -> None:
+    """The report process: yield the processor to the load, import GX, answer samples.
+
+    Requests and answers are pickles on stdin and the original stdout; anything GX prints
+    goes to stderr, so it cannot corrupt an answer.
+    """
+    os.nice(niceness)
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    import great_expectations  # noqa: F401  (imported before any request: it takes seconds)
+
+    while True:
+        try:
+            rows, kind = pickle.load(sys.stdin.buffer)
+        except EOFError:
+            return
+        try:
+            answer: tuple[bool, Any] = (True, _check(rows, kind))
+        except Exception as exc:  # the loader reports it as "report not written"
+            answer = (False, f"{type(exc).__name__}: {exc}")
+        pickle.dump(answer, answers)
+        answers.flush()
+
+
+def _check(rows: pa.Table, kind: str) -> list[dict[str, Any]]:
+    """In the report process: the sample as the pandas frame DuckDB gives, validated."""
+    return validate(duckdb.from_arrow(rows).df(), kind)
 
 
 def validate(frame: pd.DataFrame, kind: str) -> list[dict[str, Any]]:
     """Run the kind's GX suite on ``frame``; one dict per expectation.
 
-    Needs no database connection, so the load runs it in a thread while it inserts rows.
+    Needs no database connection, so it runs in the report process (:class:`Checker`)
+    while the load goes on.
     """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -132,9 +245,18 @@ def write_report(
 ) -> Path:
     """Write ``load-<id>-<file>.html`` with the GX results and the whole-file rule counts."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"load-{load_id:06d}-{outcome.path.stem}.html"
+    path = report_path(folder, load_id, outcome.path)
     path.write_text(render(outcome, mapping, results), encoding="utf-8")
     return path
+
+
+def report_path(folder: Path, load_id: int, export: Path) -> Path:
+    """Where the report of one loaded file goes, known before it is written.
+
+    The load records it in ``etl_load`` when it commits the file, while the report is
+    still being checked; a report that then fails is unrecorded again.
+    """
+    return folder / f"load-{load_id:06d}-{export.stem}.html"
 
 
 def render(outcome: FileOutcome, mapping: Mapping, results: list[dict[str, Any]]) -> str:
@@ -169,3 +291,7 @@ dropped {outcome.dropped:,}.</p>
 <h2>Where each canonical field came from</h2>
 <table><tr><th>field</th><th>source</th></tr>{sources}</table>
 </body></html>"""
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]))

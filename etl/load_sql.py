@@ -1,8 +1,8 @@
 """Move accepted rows from staging into the warehouse tables, and keep derived state right.
 
-``move_rows`` runs per file (rows whose fate is ``load``; quarantined rows with their raw
-record); ``finish_run`` runs once per load run, after all files, for what depends on the
-whole warehouse: reversal links, the calendar span, and the marts.
+``quarantine_rows`` and ``move_rows`` run per file (quarantined rows with their raw
+record; rows whose fate is ``load``); ``finish_run`` runs once per load run, after all
+files, for what depends on the whole warehouse: the calendar span and the marts.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from etl.mapping import quote
-from etl.read import RawTable
+from etl.raw import RawRows
 from warehouse.calendar import apply_holidays, ensure_covers
 
 # Per kind: statements moving the accepted rows (view ``src``) into the warehouse.
@@ -62,11 +62,35 @@ INSERT_SQL: dict[str, list[str]] = {
 }
 
 
-def move_rows(con: duckdb.DuckDBPyConnection, kind: str, load_id: int, raw: RawTable) -> None:
-    """Insert the file's accepted rows and quarantine its failing rows with their raw text."""
+def quarantine_rows(
+    con: duckdb.DuckDBPyConnection, load_id: int, raw: RawRows, quarantined: int
+) -> None:
+    """Copy the file's quarantined rows into ``etl_quarantine`` with their raw record.
+
+    The record is the text as read, untouched by trimming and folding, so the operator
+    sees what the source system exported. With no quarantined rows (the usual case) the
+    raw records are not looked at.
+    """
+    if not quarantined:
+        return
+    record = ", ".join(f"{quote(c)} := r.{quote(c)}" for c in raw.columns)
+    con.execute(
+        f"""INSERT INTO etl_quarantine
+            SELECT {load_id}, f.__row, f.rules, to_json(struct_pack({record}))
+            FROM fate f JOIN ({raw.relation}) r ON r.__row = f.__row
+            WHERE f.fate = 'quarantined'"""
+    )
+
+
+def move_rows(con: duckdb.DuckDBPyConnection, kind: str, load_id: int) -> None:
+    """Insert the file's accepted rows: the staged rows ``fate`` does not list.
+
+    ``fate`` lists only the exceptions (see :func:`etl.stage.decide`), so the anti join
+    against it is cheap however many rows load.
+    """
     con.execute(
         "CREATE OR REPLACE TEMP VIEW src AS SELECT s.* FROM stg s"
-        " JOIN fate f ON f.__row = s.__row AND f.fate = 'load'"
+        " ANTI JOIN fate f ON f.__row = s.__row"
     )
     if kind == "holidays":
         apply_holidays(con, "src")
@@ -74,27 +98,18 @@ def move_rows(con: duckdb.DuckDBPyConnection, kind: str, load_id: int, raw: RawT
         con.execute(statement.replace("$load_id", str(load_id)))
     if kind == "transactions":
         _link_earlier_originals(con)
-    con.register("raw_in", raw.frame)
-    try:
-        record = ", ".join(f"{quote(c)} := r.{quote(c)}" for c in raw.frame.columns if c != "__row")
-        con.execute(
-            f"""INSERT INTO etl_quarantine
-                SELECT {load_id}, f.__row, f.rules, to_json(struct_pack({record}))
-                FROM fate f JOIN raw_in r ON r.__row = f.__row WHERE f.fate = 'quarantined'"""
-        )
-    finally:
-        con.unregister("raw_in")
 
 
 def _link_earlier_originals(con: duckdb.DuckDBPyConnection) -> None:
     """Mark originals loaded by an earlier file that this file's reversals point at.
 
     Checked first on the file alone, so the usual case (no such reversal) costs no scan of
-    the whole fact table.
+    the whole fact table; the check joins the few reversal targets to the file's ids
+    (rather than hashing every id of the file to look the targets up).
     """
     pending = con.execute(
-        "SELECT count(*) FROM src WHERE reversal_of IS NOT NULL"
-        " AND reversal_of NOT IN (SELECT txn_id FROM src)"
+        "SELECT count(*) FROM (SELECT DISTINCT reversal_of FROM src"
+        " WHERE reversal_of IS NOT NULL) r ANTI JOIN src s ON s.txn_id = r.reversal_of"
     ).fetchall()[0][0]
     if pending:
         con.execute(

@@ -10,16 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import polars as pl
-
 from etl.kinds import ExportKind, export_kinds
 from etl.profiles import FieldSpec, Profile, normalise_header
 
-# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space fold to ASCII in codes/numbers.
-_FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
-_HALF = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
-_FULL_PATTERN = "[\uff01-\uff5e\u3000]"
-# Free text keeps its own punctuation; every other field is folded and trimmed.
+# Free text keeps its own punctuation (only trimmed); every other field is also folded
+# from full-width to ASCII (etl.normalise).
 FREE_TEXT = {"description", "name", "outlet_name", "township", "name_en", "name_zh"}
 # Fields whose canonical values are lower-case codes.
 CODES = {
@@ -84,31 +79,6 @@ def _source(field: str, spec: FieldSpec | None, index: dict[str, str]) -> str | 
         if found is not None:
             return found
     return None
-
-
-def normalise_raw(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
-    """Trim the raw columns, and fold full-width ASCII in all but free-text columns.
-
-    Done in polars, and only on the columns that need it (found in one pass), because
-    per-value ``trim``/``translate`` in SQL cost more than all the rest of staging.
-    """
-    used = [c for c in frame.columns if c != "__row"]  # also date/time and SQL inputs
-    if not used:
-        return frame
-    free = {c for f, c in mapping.sources.items() if f in FREE_TEXT}
-    folded = {c for c in used if c not in free}
-    pattern = r"^\s|\s$|" + _FULL_PATTERN
-    flags = frame.select(pl.col(c).str.contains(pattern).any() for c in sorted(used)).row(
-        0, named=True
-    )
-    fixes = []
-    for column, needs in flags.items():
-        if needs:
-            expr = pl.col(column)
-            if column in folded:
-                expr = expr.str.replace_many(list(_FULL), list(_HALF))
-            fixes.append(expr.str.strip_chars())
-    return frame.with_columns(fixes) if fixes else frame
 
 
 def _nulls(field: str, profile: Profile) -> tuple[str, ...]:

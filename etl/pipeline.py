@@ -10,6 +10,7 @@ per file in ``etl_load``: read = loaded + duplicate + quarantined + dropped.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import time
@@ -17,24 +18,31 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from etl import gx_report
 from etl.atomic import next_version, open_read_only, writer_lock
-from etl.load_sql import finish_run, move_rows
+from etl.direct import FileBytes, PlainHead, plain_head, scan_bytes
+from etl.load_sql import finish_run, move_rows, quarantine_rows
 from etl.mapping import Mapping, MappingError, build_mapping
 from etl.profiles import Profile, load_profile
+from etl.raw import drop_raw, open_raw
 from etl.read import RawTable, ReadError, read_export
 from etl.rules import settings
-from etl.stage import Fates, decide, stage
+from etl.stage import Fates, decide, drop_staged, stage
 
 SUPPORTED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
-# Files are read once to learn their kind (reference data loads first); a file bigger
-# than this is read again when its turn comes rather than held in memory meanwhile.
+# A file etl.read parses while planning (to learn its kind: reference data loads first)
+# and bigger than this is read again at its turn rather than held in memory meanwhile.
+# Plain CSVs are only sniffed while planning: DuckDB reads them at their turn.
 KEEP_ROWS_WHILE_PLANNING = 200_000
 CONFLICT_RULES = {"conflicting_rows_same_key", "conflicts_with_loaded"}
-# Background work that overlaps the main thread's: hashing, imports, the GX report.
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rccdash-etl")
+# Background work that overlaps the main thread's: scanning bytes while etl.read parses.
+# Heavy imports get a thread of their own, so a file's scan never queues behind them.
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rccdash-etl")
+_IMPORTS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rccdash-import")
 
 
 @dataclass(frozen=True)
@@ -83,17 +91,6 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file, read in blocks so large exports do not fill memory."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def loaded_digests(db_path: Path) -> set[str]:
     """SHA-256 of every file the warehouse has loaded (empty when there is no warehouse yet)."""
     if not db_path.exists():
@@ -104,19 +101,35 @@ def loaded_digests(db_path: Path) -> set[str]:
 
 @dataclass
 class _Planned:
-    """A file read and mapped, waiting for its turn in load order."""
+    """A file mapped, waiting for its turn in load order."""
 
     outcome: FileOutcome
-    raw: RawTable | None  # None for a big file: read again at its turn, to bound memory
     mapping: Mapping
     digest: str
-    encoding: str
+    # How to read it at its turn: DuckDB directly (its layout and bytes), or the frame
+    # etl.read gave while planning; with neither (a big frame not held), etl.read again.
+    plain: tuple[PlainHead, FileBytes] | None = None
+    raw: RawTable | None = None
 
 
-def _plan(path: Path, profile: Profile, options: LoadOptions) -> _Planned | FileOutcome:
-    """Read and map one file, or say why it is rejected."""
+def _plan(
+    path: Path,
+    profile: Profile,
+    options: LoadOptions,
+    head: PlainHead | None,
+    scanning: Future[FileBytes],
+) -> _Planned | FileOutcome:
+    """Map one file, or say why it is rejected; a file DuckDB can read is not read yet.
+
+    A file the direct reader may take (``head``) is mapped from its header alone and read
+    at its turn; the others are read now with etl.read, while ``scanning`` hashes them.
+    """
     outcome = FileOutcome(path)
     try:
+        if head is not None and scanning.result().plain:
+            mapping = build_mapping(head.header, profile, options.kind)
+            outcome.kind = mapping.kind.name
+            return _Planned(outcome, mapping, "", plain=(head, scanning.result()))
         raw = read_export(path, encoding=options.encoding)
         mapping = build_mapping(raw.header, profile, options.kind)
     except (ReadError, MappingError) as exc:
@@ -124,9 +137,14 @@ def _plan(path: Path, profile: Profile, options: LoadOptions) -> _Planned | File
         return outcome
     outcome.kind = mapping.kind.name
     if raw.frame.height == 0:
-        outcome.status, outcome.message = "rejected", f"{path.name}: no data rows"
-        return outcome
-    return _Planned(outcome, raw, mapping, "", raw.encoding)
+        return _no_rows(outcome)
+    return _Planned(outcome, mapping, "", raw=raw)
+
+
+def _no_rows(outcome: FileOutcome) -> FileOutcome:
+    """Reject a file that has a header but no data rows."""
+    outcome.status, outcome.message = "rejected", f"{outcome.path.name}: no data rows"
+    return outcome
 
 
 def load_paths(
@@ -141,10 +159,13 @@ def load_paths(
     """
     options = options or LoadOptions()
     profile = load_profile(options.profile)
-    _import_in_background("great_expectations" if options.report else None, "warehouse.marts")
     files = expand(paths)
-    with writer_lock(db_path):  # one writer at a time, from the check of loaded files to the swap
-        return _run(db_path, files, profile, options, progress)
+    # The report process starts now, so GX is imported while the files are scanned.
+    with (
+        gx_report.Checker() if options.report else contextlib.nullcontext() as checker,
+        writer_lock(db_path),  # one writer at a time, from the check of loaded files to the swap
+    ):
+        return _run(db_path, files, profile, options, progress, checker)
 
 
 def _run(
@@ -153,6 +174,7 @@ def _run(
     profile: Profile,
     options: LoadOptions,
     progress: Callable[[str, int, int], None] | None,
+    checker: gx_report.Checker | None,
 ) -> list[FileOutcome]:
     """One load run under the writer lock: plan every file, then load them in one version."""
     seen = loaded_digests(db_path)
@@ -161,9 +183,11 @@ def _run(
     for i, path in enumerate(files, start=1):
         if progress:
             progress(f"reading {path.name}", i - 1, len(files))
-        hashing = _POOL.submit(sha256_of, path)  # hashlib releases the GIL: overlaps the read
-        result = _plan(path, profile, options)
-        digest = hashing.result()
+        head = plain_head(path, options.encoding)
+        # hashlib and numpy release the GIL: the scan overlaps etl.read's parse
+        scanning = _POOL.submit(scan_bytes, path, head)
+        result = _plan(path, profile, options, head, scanning)
+        digest = scanning.result().sha256
         if digest in seen:
             outcomes.append(FileOutcome(path, status="skipped", message="same file already loaded"))
             continue
@@ -181,14 +205,23 @@ def _run(
                 item.raw = None
     if not planned:
         return outcomes
+    # ibis, for the marts at the end: imported while DuckDB reads (and releases the GIL),
+    # not while the files are scanned (the scan's numpy calls would queue for the GIL).
+    _IMPORTS.submit(importlib.import_module, "warehouse.marts")
+    folder = reports_dir(db_path)
     try:
         with next_version(db_path, locked=True) as con:
+            reports: list[_Report] = []
             for i, item in enumerate(planned, start=1):
                 step = _stepper(progress, item.outcome.path.name, i - 1, len(planned))
-                _load_one(con, item, profile, options, step, reports_dir(db_path))
+                report = _load_one(con, item, profile, options, step, checker, folder)
+                reports += [report] if report else []
             if not any(p.outcome.status == "loaded" for p in planned):
                 raise _NothingLoaded
-            finish_run(con)
+            finish_run(con)  # the report process checks the samples meanwhile
+            if progress and reports:
+                progress("writing validation reports", len(planned), len(planned))
+            _write_reports(con, reports, folder)
     except _NothingLoaded:
         pass  # every file was rejected: the new version is discarded, the warehouse untouched
     outcomes += [p.outcome for p in planned]
@@ -213,28 +246,47 @@ def _stepper(
     return step
 
 
+@dataclass(frozen=True)
+class _Report:
+    """A loaded file's validation report, checked by the report process while the run goes on."""
+
+    checking: Future[list[dict[str, Any]]]
+    mapping: Mapping
+    outcome: FileOutcome
+    load_id: int
+
+
 def _load_one(
     con: duckdb.DuckDBPyConnection,
     item: _Planned,
     profile: Profile,
     options: LoadOptions,
     step: Callable[[str, float], None],
-    report_dir: Path,
-) -> None:
+    checker: gx_report.Checker | None,
+    folder: Path,
+) -> _Report | None:
     """Stage, validate and move one file; a file that fails is rejected, the run goes on.
 
     The file's inserts run in a transaction of their own, so a failure half-way through
-    leaves nothing of this file in the new version.
+    leaves nothing of this file in the new version. Its staging tables are dropped after
+    it either way, so the next file and the marts have the memory. Returns the file's
+    pending validation report, if one is being checked.
     """
     started = time.perf_counter()
     outcome = item.outcome
+    report = None
     try:
-        _validate_and_move(con, item, profile, options, step, report_dir)
+        report = _validate_and_move(con, item, profile, options, step, checker, folder)
     except (duckdb.Error, ReadError) as exc:
         outcome.status, outcome.load_id, outcome.report = "rejected", None, None
         outcome.loaded = outcome.duplicate = 0
-        outcome.message = f"{outcome.path.name}: {str(exc).splitlines()[0]}"
+        detail = str(exc).splitlines()[0]  # a ReadError names the file itself
+        outcome.message = detail if isinstance(exc, ReadError) else f"{outcome.path.name}: {detail}"
+    finally:
+        drop_raw(con)
+        drop_staged(con)
     outcome.seconds = time.perf_counter() - started
+    return report
 
 
 def _validate_and_move(
@@ -243,14 +295,18 @@ def _validate_and_move(
     profile: Profile,
     options: LoadOptions,
     step: Callable[[str, float], None],
-    report_dir: Path,
-) -> None:
+    checker: gx_report.Checker | None,
+    folder: Path,
+) -> _Report | None:
     """The work of :func:`_load_one`, raising on any failure."""
     began = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     outcome, mapping = item.outcome, item.mapping
     step("reading", 0.0)
-    raw = item.raw or read_export(outcome.path, encoding=options.encoding)
-    item.raw = None
+    raw = open_raw(con, outcome.path, encoding=options.encoding, plain=item.plain, table=item.raw)
+    item.raw = None  # the frame is in DuckDB now
+    if raw.rows == 0:
+        _no_rows(outcome)
+        return None
     step("validating", 0.2)
     stage(con, raw, mapping, profile, file_name=outcome.path.name)
     fates = decide(con, mapping, profile)
@@ -258,22 +314,18 @@ def _validate_and_move(
     if reason := _too_many_bad_rows(fates):
         outcome.status, outcome.message = "rejected", reason
         outcome.loaded = outcome.duplicate = 0
-        return
-    checking = None
-    if options.report:
-        from etl import gx_report
-
-        checking = _POOL.submit(
-            gx_report.validate, gx_report.sample(con, mapping), mapping.kind.name
-        )
+        return None
+    checking = checker.check(gx_report.sample(con, mapping), mapping.kind.name) if checker else None
     step("loading", 0.6)
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = int(
             con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM etl_load").fetchall()[0][0]
         )
-        move_rows(con, mapping.kind.name, load_id, raw)  # GX checks the sample meanwhile
-        outcome.report = _report(checking, mapping, outcome, load_id, step, report_dir)
+        quarantine_rows(con, load_id, raw, fates.quarantined)
+        drop_raw(con)  # the raw records are not needed any more: free their memory
+        move_rows(con, mapping.kind.name, load_id)
+        report = gx_report.report_path(folder, load_id, outcome.path) if checking else None
         con.execute(
             "INSERT INTO etl_load VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?)",
             [
@@ -290,15 +342,16 @@ def _validate_and_move(
                 dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 _summary(fates),
                 profile.name,
-                item.encoding,
-                str(outcome.report) if outcome.report else None,
+                raw.encoding,
+                str(report) if report else None,
             ],
         )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    outcome.status, outcome.load_id = "loaded", load_id
+    outcome.status, outcome.load_id, outcome.report = "loaded", load_id, report
+    return _Report(checking, mapping, outcome, load_id) if checking else None
 
 
 def _too_many_bad_rows(fates: Fates) -> str | None:
@@ -319,31 +372,24 @@ def _too_many_bad_rows(fates: Fates) -> str | None:
     return None
 
 
-def _report(
-    checking: Future[list[dict[str, object]]] | None,
-    mapping: Mapping,
-    outcome: FileOutcome,
-    load_id: int,
-    step: Callable[[str, float], None],
-    folder: Path,
-) -> Path | None:
-    """Write the GX validation report; a report that fails is noted, never fails the load."""
-    if checking is None:
-        return None
-    from etl import gx_report
+def _write_reports(con: duckdb.DuckDBPyConnection, reports: list[_Report], folder: Path) -> None:
+    """Write each loaded file's GX report; one that fails is noted, never fails the load.
 
-    step("reporting", 0.85)
-    try:
-        return gx_report.write_report(checking.result(), mapping, outcome, load_id, folder)
-    except Exception as exc:  # GX is the report, not the gate: the SQL rules decided the rows
-        outcome.message = f"validation report not written: {exc}"
-        return None
-
-
-def _import_in_background(*modules: str | None) -> None:
-    """Start importing heavy modules (GX, ibis for the marts) while the files are read."""
-    for module in filter(None, modules):
-        _POOL.submit(importlib.import_module, module)
+    Runs at the end of the run, so the report process had the whole load to check the
+    samples. ``etl_load`` already names each report (it is committed with its file); a
+    report that could not be written is unrecorded there before the new version is swapped
+    in, so the warehouse never points at a missing report.
+    """
+    for report in reports:
+        outcome = report.outcome
+        try:
+            results = report.checking.result()
+            gx_report.write_report(results, report.mapping, outcome, report.load_id, folder)
+        except Exception as exc:  # GX is the report, not the gate: the SQL rules decided
+            outcome.message, outcome.report = f"validation report not written: {exc}", None
+            con.execute(
+                "UPDATE etl_load SET report_path = NULL WHERE load_id = ?", [report.load_id]
+            )
 
 
 def reports_dir(db_path: Path) -> Path:

@@ -3,10 +3,12 @@ r"""Read one export file (CSV/TSV/TXT or XLSX) into an all-text table, strictly.
 The union's exports come from several systems: UTF-8 with or without BOM, GBK/GB18030 from
 older ones, any of four delimiters, Excel files with a title row above the header and a
 合计 row at the bottom. This module turns one such file into a :class:`RawTable` whose
-values are exactly the text in the file. It never guesses types (IDs keep their leading
-zeros; ``6.22E+18`` stays that text so the validator can reject it) and never repairs
-bytes: anything it cannot read faithfully is a :class:`ReadError` naming the file and,
-where known, the line.
+values are exactly the text in the file (the 合计 rows too: staging recognises them, see
+:mod:`etl.subtotals`). It never guesses types (IDs keep their leading zeros; ``6.22E+18``
+stays that text so the validator can reject it) and never repairs bytes: anything it cannot
+read faithfully is a :class:`ReadError` naming the file and, where known, the line. Big
+plain UTF-8 CSVs usually bypass it (:mod:`etl.direct`); this module is the reference those
+must agree with, and the path for everything else.
 
 Text files are parsed by polars with every column as ``pl.String``. A UTF-8 file is parsed
 in place (polars rejects invalid UTF-8 itself; the title and header rows it skips are
@@ -60,12 +62,10 @@ import polars as pl
 
 ROW_COLUMN = "__row"
 DELIMITERS = (",", "\t", ";", "|")
-SUBTOTAL_WORDS = ("合计", "总计", "小计")
 
 _CHUNK_BYTES = 16 << 20
 _HEAD_BYTES = 1 << 20
 _SCAN_ROWS = 20
-_SUBTOTAL_COLUMNS = 3
 _UTF8_EVIDENCE_BYTES = 12  # multi-byte UTF-8 bytes before a bad byte that settle "UTF-8"
 _BOM = codecs.BOM_UTF8
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -87,7 +87,6 @@ class RawTable:
     frame: pl.DataFrame
     encoding: str
     delimiter: str | None
-    subtotal_rows: list[int]
     title_rows: int
 
 
@@ -115,6 +114,18 @@ def read_export(
     ``"utf-8"`` and delimiter None.
     """
     path = Path(path)
+    if is_workbook(path):
+        return _read_xlsx(path, header_hint, sheet)
+    return _read_text(path, encoding, header_hint)
+
+
+def is_workbook(path: Path) -> bool:
+    """Whether ``path`` is an Excel workbook (True) or a text export (False).
+
+    Decided by the first bytes as well as the suffix, because exports are often renamed;
+    both readers (this module's and :mod:`etl.direct`) ask here so they never disagree.
+    A missing, empty or legacy ``.xls`` file is a :class:`ReadError`.
+    """
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
@@ -125,9 +136,7 @@ def read_export(
         raise ReadError(f"{path} is empty")
     if magic.startswith(_OLE_MAGIC):
         raise ReadError(f"{path}: legacy .xls workbook; save it as .xlsx or CSV")
-    if magic.startswith(_ZIP_MAGIC) or path.suffix.lower() in _EXCEL_SUFFIXES:
-        return _read_xlsx(path, header_hint, sheet)
-    return _read_text(path, encoding, header_hint)
+    return magic.startswith(_ZIP_MAGIC) or path.suffix.lower() in _EXCEL_SUFFIXES
 
 
 # --------------------------------------------------------------------------- text files
@@ -191,34 +200,56 @@ def _text_table(
     failure raises :class:`_NotPlainUtf8` so the caller can validate and explain.
     """
     try:
-        delimiter, rows = _read_head(utf8_path, path)
+        layout = text_layout(utf8_path, path, header_hint)
     except UnicodeDecodeError as exc:
         if quick:
             raise _NotPlainUtf8 from exc
         raise ReadError(f"{path}: not valid UTF-8 after decoding: {exc}") from exc
-    if not any(any(c.strip() for c in r) for r in rows):
-        raise ReadError(f"{path} is empty")
-    title_rows = _find_header(rows, header_hint, path)
-    header = _clean_header(rows[title_rows])
-    names = _frame_names(header, path)
+    skip = layout.title_rows + 1
     try:
-        frame = _parse_csv(utf8_path, delimiter, title_rows + 1, names)
+        frame = _parse_csv(utf8_path, layout.delimiter, skip, layout.names)
     except pl.exceptions.PolarsError as exc:
         if quick:
             raise _NotPlainUtf8 from exc
         raise _explain_parse_failure(
-            utf8_path, path, delimiter, title_rows + 1, len(names), exc
+            utf8_path, path, layout.delimiter, skip, len(layout.names), exc
         ) from exc
-    frame, header = _finish(frame, header, names)
+    frame, header = _finish(frame, layout.header, layout.names)
     return RawTable(
         path=path,
         header=header,
         frame=frame,
         encoding=used,
-        delimiter=delimiter,
-        subtotal_rows=_subtotal_rows(frame),
-        title_rows=title_rows,
+        delimiter=layout.delimiter,
+        title_rows=layout.title_rows,
     )
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """Where the data of a text export is: delimiter, title rows, header and column names."""
+
+    delimiter: str
+    title_rows: int
+    header: list[str]
+    names: list[str]
+
+
+def text_layout(utf8_path: Path, path: Path, header_hint: HeaderHint | None) -> TextLayout:
+    """Sniff the delimiter and find the header from the first rows of a UTF-8 text file.
+
+    Only the head of the file is read, so the DuckDB-direct reader (:mod:`etl.direct`) can
+    lay a file out exactly as this module would before deciding how to read the rest.
+    Raises ``UnicodeDecodeError`` when the head is not UTF-8, :class:`ReadError` when it is
+    empty, has no recognisable header or repeats a header name; ``path`` names the file
+    in those messages (``utf8_path`` may be a transcoded copy).
+    """
+    delimiter, rows = _read_head(utf8_path, path)
+    if not any(any(c.strip() for c in r) for r in rows):
+        raise ReadError(f"{path} is empty")
+    title_rows = _find_header(rows, header_hint, path)
+    header = _clean_header(rows[title_rows])
+    return TextLayout(delimiter, title_rows, header, _frame_names(header, path))
 
 
 def _to_utf8(path: Path, encoding: str | None, scratch: Path) -> tuple[str, Path]:
@@ -491,30 +522,6 @@ def _finish(
     return frame, header
 
 
-def _subtotal_rows(frame: pl.DataFrame) -> list[int]:
-    """``__row`` numbers of 合计/总计/小计 rows, judged from the first few columns.
-
-    A row counts when its first column starts with one of the words, or when one of the
-    first three columns is a short label ending in one (``合计``, ``本页合计``, ``网点小计:``);
-    whitespace inside the label (``合  计``) is ignored.
-    """
-    columns = [c for c in frame.columns if c != ROW_COLUMN][:_SUBTOTAL_COLUMNS]
-    if not columns or frame.height == 0:
-        return []
-    words = "|".join(SUBTOTAL_WORDS)
-
-    def label(column: str) -> pl.Expr:
-        return pl.col(column).str.replace_all(r"\s", "").str.strip_chars_end(":：")
-
-    # A cheap literal test first: the regexes then only see the few rows that mention 计.
-    mentions = pl.any_horizontal(pl.col(c).str.contains("计", literal=True) for c in columns)
-    candidates = frame.select(ROW_COLUMN, *columns).filter(mentions.fill_null(False))
-    conditions = [label(columns[0]).str.contains(f"^(?:{words})")]
-    conditions += [label(c).str.contains(f"^.{{0,6}}(?:{words})$") for c in columns]
-    hits = candidates.filter(pl.any_horizontal(conditions).fill_null(False))
-    return hits.get_column(ROW_COLUMN).to_list()
-
-
 # --------------------------------------------------------------------------- Excel
 
 
@@ -552,7 +559,6 @@ def _read_xlsx(path: Path, header_hint: HeaderHint | None, sheet: str | int | No
         frame=frame,
         encoding="utf-8",
         delimiter=None,
-        subtotal_rows=_subtotal_rows(frame),
         title_rows=title_rows,
     )
 

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import duckdb
 
-from etl.mapping import Mapping, literal, normalise_raw, quote, text_sql, typed_sql
+from etl.kinds import ExportKind
+from etl.mapping import FREE_TEXT, Mapping, literal, quote, text_sql, typed_sql
+from etl.normalise import normalise_sql
 from etl.profiles import Profile
-from etl.read import RawTable
+from etl.raw import RawRows
 from etl.rules import failures_sql, reference_checks, row_checks, suite
+from etl.subtotals import subtotal_sql
 
 # Where each kind lands, and the warehouse column holding each canonical field.
 TARGETS: dict[str, tuple[str, dict[str, str]]] = {
@@ -66,7 +69,7 @@ def file_period(name: str) -> tuple[str, str] | None:
 
 def stage(
     con: duckdb.DuckDBPyConnection,
-    raw: RawTable,
+    raw: RawRows,
     mapping: Mapping,
     profile: Profile,
     *,
@@ -74,21 +77,21 @@ def stage(
 ) -> None:
     """Create temp table ``stg``: one row per data row, canonical typed columns, row checks.
 
-    One pass over the raw rows in four layers (source expression, text, type, defaults):
-    ``__drop`` names the rule dropping the row, ``__fail`` lists the row-level rules it
-    fails (a value present but not castable is one), ``__h`` hashes its canonical content.
+    One pass over the records in layers (trimmed text, source expression, text, type,
+    defaults): ``__drop`` names the rule dropping the row (a subtotal row or a profile
+    rule), ``__fail`` lists the row-level rules it fails (a value present but not
+    castable is one), ``__h`` hashes its canonical content.
     """
-    con.register("raw_in", normalise_raw(raw.frame, mapping))
-    drops = (
-        [f"WHEN __row IN ({', '.join(map(str, raw.subtotal_rows))}) THEN 'subtotal_row'"]
-        if raw.subtotal_rows
-        else []
+    free = {column for f, column in mapping.sources.items() if f in FREE_TEXT}
+    trimmed = ", ".join(
+        quote(c) if c in raw.clean else f"{normalise_sql(c, fold=c not in free)} AS {quote(c)}"
+        for c in raw.columns
     )
+    drops = [f"WHEN {subtotal_sql(raw.columns)} THEN 'subtotal_row'"]
     drops += [
         f"WHEN coalesce(({rule.when}), false) THEN {literal(rule.name)}"
         for rule in profile.drop_rows
     ]
-    drop_sql = f"CASE {' '.join(drops)} END" if drops else "NULL::VARCHAR"
     fields = mapping.kind.types
     source = ", ".join(
         f"{mapping.source_sql.get(f, 'NULL::VARCHAR')} AS {quote(f + '__src')}" for f in fields
@@ -108,51 +111,70 @@ def stage(
         if c.name not in profile.skip_rules
     ]
     final = ", ".join(quote(f) for f in fields)
-    con.execute("DROP TABLE IF EXISTS stg")
-    try:
-        con.execute(
-            f"""CREATE TEMP TABLE stg AS
-                WITH a AS (SELECT __row, {drop_sql} AS __drop, {source} FROM raw_in),
-                     b AS (SELECT __row, __drop, {text} FROM a),
-                     c AS (SELECT __row, __drop, {", ".join(typed)} FROM b),
-                     d AS (SELECT *{replace} FROM c)
-                SELECT __row, __drop, {final},
-                       {failures_sql(checks)} AS __fail, hash({final}) AS __h
-                FROM d"""
-        )
-    finally:
-        con.unregister("raw_in")
+    drop_staged(con)
+    con.execute(
+        f"""CREATE TEMP TABLE stg AS
+            WITH n AS (SELECT __row, {trimmed} FROM ({raw.relation})),
+                 a AS (SELECT __row, CASE {" ".join(drops)} END AS __drop, {source} FROM n),
+                 b AS (SELECT __row, __drop, {text} FROM a),
+                 c AS (SELECT __row, __drop, {", ".join(typed)} FROM b),
+                 d AS (SELECT *{replace} FROM c)
+            SELECT __row, __drop, {final},
+                   {failures_sql(checks)} AS __fail, hash({final}) AS __h
+            FROM d"""
+    )
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop a file's staged rows and fates, to free their memory for the next file."""
+    for table in ("stg", "fate", "ref_fail"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def decide(con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile) -> Fates:
-    """Give every staged row its fate, in temp table ``fate`` (__row, fate, rules).
+    """Give every staged row its fate; temp table ``fate`` lists the rows not simply loaded.
 
-    Adds the cross-table checks to the row checks, then settles duplicates and conflicts by
-    key, within the file and against the warehouse, in one statement.
+    ``fate`` holds (__row, fate, rules) for rows dropped, quarantined (failing a rule, or
+    conflicting with a row of the same key) or duplicate; every other staged row loads.
+    The cross-table checks join the staged rows to the reference tables once and add
+    their failures (in rule-name order) to the row checks'; then duplicates and conflicts
+    are settled by key, within the file and against the warehouse, in one statement.
+    Listing only the exceptions keeps ``fate`` small, so counting and moving the loaded
+    rows never join millions of rows to their fates.
     """
     kind = mapping.kind
     refs = [c for c in reference_checks(kind) if c.name not in profile.skip_rules]
+    failing = " UNION ALL ".join(
+        f"SELECT __row, {literal(c.name)} AS rule FROM ({c.fails})" for c in refs
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ref_fail AS SELECT __row, list(rule ORDER BY rule) AS rules"
+        f" FROM ({failing or 'SELECT NULL::BIGINT AS __row, NULL::VARCHAR AS rule WHERE false'})"
+        " GROUP BY __row"
+    )
     key = list(suite(kind.name).get("key", []))
-    keys = ", ".join(quote(k) for k in key)
-    if refs:
-        failing = " UNION ALL ".join(
-            f"SELECT __row, {literal(c.name)} AS rule FROM ({c.fails})" for c in refs
+    exceptions = [
+        "SELECT __row, 'dropped' AS fate, [__drop] AS rules FROM stg WHERE __drop IS NOT NULL",
+        "SELECT s.__row, 'quarantined', list_concat(s.__fail, coalesce(b.rules, []))"
+        " FROM stg s LEFT JOIN ref_fail b USING (__row)"
+        " WHERE s.__drop IS NULL AND (len(s.__fail) > 0 OR b.rules IS NOT NULL)",
+    ]
+    if key:
+        exceptions.append(
+            "SELECT __row, CASE WHEN conflict IS NULL THEN 'duplicate' ELSE 'quarantined' END,"
+            " CASE WHEN conflict IS NULL THEN []::VARCHAR[] ELSE [conflict] END"
+            " FROM judged WHERE conflict IS NOT NULL OR duplicate"
         )
-        con.execute(
-            f"""UPDATE stg SET __fail = list_concat(stg.__fail, bad.rules)
-                FROM (SELECT __row, list(rule ORDER BY rule) AS rules
-                      FROM ({failing}) GROUP BY __row) AS bad
-                WHERE stg.__row = bad.__row"""
-        )
+    listed = " UNION ALL ".join(exceptions)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE fate AS {_judged(kind, key)} {listed}")
+    return _count(con)
+
+
+def _judged(kind: ExportKind, key: list[str]) -> str:
+    """The WITH clause judging valid rows that share their key with another row, or none."""
     if not key:
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE fate AS SELECT __row,
-                   CASE WHEN __drop IS NOT NULL THEN 'dropped'
-                        WHEN len(__fail) > 0 THEN 'quarantined' ELSE 'load' END AS fate,
-                   CASE WHEN __drop IS NOT NULL THEN [__drop] ELSE __fail END AS rules
-               FROM stg"""
-        )
-        return _count(con)
+        return ""
+    keys = ", ".join(quote(k) for k in key)
     table, renamed = TARGETS.get(kind.name, (None, {}))
     if table:
         target_keys = ", ".join(f"{quote(renamed.get(k, k))} AS {quote(k)}" for k in key)
@@ -170,37 +192,28 @@ def decide(con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile) -
         """Key equality that treats NULL parts as equal (a county-wide target has no outlet)."""
         return " AND ".join(f"{a}.{quote(k)} IS NOT DISTINCT FROM {b}.{quote(k)}" for k in key)
 
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE fate AS
-            WITH valid AS (
-                SELECT __row, {keys}, __h FROM stg WHERE __drop IS NULL AND len(__fail) = 0),
-            repeated AS (
-                SELECT {keys}, count(DISTINCT __h) AS versions, min(__row) AS first_row
+    return f"""WITH valid AS (
+                SELECT __row, {keys}, __h FROM stg WHERE __drop IS NULL AND len(__fail) = 0
+                AND __row NOT IN (SELECT __row FROM ref_fail)),
+            repeated AS (  -- min <> max: more than one version (cheaper than count DISTINCT)
+                SELECT {keys}, min(__h) <> max(__h) AS differ, min(__row) AS first_row
                 FROM valid GROUP BY ALL HAVING count(*) > 1),
             existing AS ({existing}),
             judged AS (
                 SELECT v.__row,
-                       CASE WHEN r.versions > 1 THEN 'conflicting_rows_same_key'
+                       CASE WHEN r.differ THEN 'conflicting_rows_same_key'
                             WHEN e.__old IS NOT NULL AND e.__old <> v.__h THEN {conflict_loaded}
                        END AS conflict,
                        coalesce(e.__old = v.__h, false)
                            OR coalesce(v.__row > r.first_row, false) AS duplicate
                 FROM valid v
                 LEFT JOIN repeated r ON {same_key("v", "r")}
-                LEFT JOIN existing e ON {same_key("v", "e")})
-            SELECT s.__row,
-                   CASE WHEN s.__drop IS NOT NULL THEN 'dropped'
-                        WHEN len(s.__fail) > 0 OR j.conflict IS NOT NULL THEN 'quarantined'
-                        WHEN j.duplicate THEN 'duplicate' ELSE 'load' END AS fate,
-                   CASE WHEN s.__drop IS NOT NULL THEN [s.__drop]
-                        WHEN j.conflict IS NOT NULL THEN [j.conflict] ELSE s.__fail END AS rules
-            FROM stg s LEFT JOIN judged j USING (__row)"""
-    )
-    return _count(con)
+                LEFT JOIN existing e ON {same_key("v", "e")}
+                WHERE r.first_row IS NOT NULL OR e.__old IS NOT NULL)"""
 
 
 def _count(con: duckdb.DuckDBPyConnection) -> Fates:
-    """Tally the fates and the rules behind them."""
+    """Tally the fates and the rules behind them (rows not in ``fate`` load)."""
     counts = dict(con.execute("SELECT fate, count(*) FROM fate GROUP BY 1").fetchall())
     read = int(con.execute("SELECT count(*) FROM stg").fetchall()[0][0])
     rules = dict(
@@ -209,11 +222,14 @@ def _count(con: duckdb.DuckDBPyConnection) -> Fates:
             " GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall()
     )
+    duplicate, quarantined, dropped = (
+        int(counts.get(f, 0)) for f in ("duplicate", "quarantined", "dropped")
+    )
     return Fates(
         read=read,
-        load=int(counts.get("load", 0)),
-        duplicate=int(counts.get("duplicate", 0)),
-        quarantined=int(counts.get("quarantined", 0)),
-        dropped=int(counts.get("dropped", 0)),
+        load=read - duplicate - quarantined - dropped,
+        duplicate=duplicate,
+        quarantined=quarantined,
+        dropped=dropped,
         rule_counts={str(k): int(v) for k, v in rules.items()},
     )

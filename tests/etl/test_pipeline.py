@@ -413,3 +413,71 @@ def test_only_a_month_at_the_end_of_the_name_sets_the_file_period() -> None:
     assert file_period("交易明细_2025-12.xlsx") == ("2025-12-01", "2026-01-01")
     assert file_period("transactions_export_2025-11-02.csv") is None
     assert file_period("营业部3201-03月.csv") is None
+
+
+def test_a_plain_csv_is_read_by_duckdb_directly(
+    warehouse: Path, on_duty, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff, outlet, day = on_duty
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a plain UTF-8 CSV must not be parsed by etl.read")
+
+    monkeypatch.setattr("etl.pipeline.read_export", refuse)
+    monkeypatch.setattr("etl.raw.read_export", refuse)
+    rows = [_row(f"D-{i}", staff, outlet, day) for i in range(5)]
+    rows[3]["amount"] = "-1"
+    [outcome] = _load(warehouse, _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows))
+    assert (outcome.status, outcome.loaded, outcome.quarantined) == ("loaded", 4, 1)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        encoding, raw = con.execute(
+            "SELECT l.encoding, q.raw_record FROM etl_load l JOIN etl_quarantine q"
+            " USING (load_id) WHERE load_id = ?",
+            [outcome.load_id],
+        ).fetchone()
+    assert encoding == "utf-8"
+    assert json.loads(raw) == rows[3] | {"reversal_of": None}  # as read: text, empty is null
+
+
+def test_a_bad_byte_in_a_plain_csv_rejects_it_naming_the_line(
+    warehouse: Path, on_duty, tmp_path: Path
+) -> None:
+    staff, outlet, day = on_duty
+    rows = [_row(f"U-{i:06d}", staff, outlet, day) for i in range(20_000)]
+    path = _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows)
+    data = bytearray(path.read_bytes())
+    assert len(data) > 2 << 20  # beyond the head etl.direct checks before reading
+    line_starts = [0] + [i + 1 for i, b in enumerate(data) if b == ord("\n")]
+    data[line_starts[15_000] + 2] = 0xFF  # line 15001, inside the id
+    path.write_bytes(bytes(data))
+    before = _sha(warehouse)
+    [outcome] = _load(warehouse, path)
+    assert outcome.status == "rejected"
+    assert str(path) in outcome.message and "line 15001" in outcome.message
+    assert _sha(warehouse) == before
+
+
+def test_a_report_that_fails_is_unrecorded_and_the_file_still_loads(
+    warehouse: Path, on_duty, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import Future
+
+    from etl import gx_report
+
+    def failing_check(self, rows, kind):
+        future: Future = Future()
+        future.set_exception(RuntimeError("GX fell over"))
+        return future
+
+    monkeypatch.setattr(gx_report.Checker, "check", failing_check)
+    staff, outlet, day = on_duty
+    path = _write(tmp_path / f"transactions_{day:%Y-%m}.csv", [_row("G-1", staff, outlet, day)])
+    [outcome] = load_paths(warehouse, [path])
+    assert outcome.status == "loaded" and outcome.report is None
+    assert "validation report not written: GX fell over" in outcome.message
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        recorded = con.execute(
+            "SELECT report_path FROM etl_load WHERE load_id = ?", [outcome.load_id]
+        ).fetchone()
+    assert recorded == (None,)
+    assert not list(reports_dir(warehouse).glob("*.html"))

@@ -8,11 +8,13 @@ import os
 import time
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
 import etl.read as read_module
 from etl.read import RawTable, ReadError, read_export
+from etl.subtotals import subtotal_sql
 
 SHARED = Path(
     os.environ.get("RCCDASH_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
@@ -34,6 +36,15 @@ def write_text(path: Path, lines: list[str], *, encoding: str = "utf-8", eol: st
 
 def values(table: RawTable) -> list[list[str | None]]:
     return [list(row) for row in table.frame.drop("__row").rows()]
+
+
+def subtotal_rows(table: RawTable) -> list[int]:
+    """``__row`` of the rows staging drops as subtotals (the SQL of etl.subtotals)."""
+    columns = [c for c in table.frame.columns if c != "__row"]
+    with duckdb.connect() as con:
+        con.register("frame", table.frame)
+        found = con.sql(f"SELECT __row FROM frame WHERE {subtotal_sql(columns)} ORDER BY 1")
+        return [row for (row,) in found.fetchall()]
 
 
 def assert_all_text(table: RawTable) -> None:
@@ -277,7 +288,7 @@ def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
     assert table.frame.height == 0
     assert table.frame.columns == ["__row", *TX_HEADER]
     assert_all_text(table)
-    assert table.subtotal_rows == []
+    assert subtotal_rows(table) == []
 
 
 def test_blank_records_are_dropped_but_keep_their_number(tmp_path: Path) -> None:
@@ -347,7 +358,7 @@ def test_csv_title_rows_are_skipped(tmp_path: Path) -> None:
     assert table.title_rows == 2
     assert table.header == TX_HEADER
     assert table.frame.height == 4
-    assert table.subtotal_rows == [4]
+    assert subtotal_rows(table) == [4]
 
 
 def test_header_hint_picks_the_header(tmp_path: Path) -> None:
@@ -366,6 +377,8 @@ def test_header_hint_picks_the_header(tmp_path: Path) -> None:
     [
         ("合计", None, True),
         ("合  计", None, True),
+        ("合\u3000计", None, True),  # Unicode whitespace too, not just ASCII
+        ("003401", "网点\u00a0小计：", True),
         ("总计：", None, True),
         ("小计(城关网点)", None, True),
         ("003401", "本页合计", True),
@@ -377,7 +390,7 @@ def test_header_hint_picks_the_header(tmp_path: Path) -> None:
 def test_subtotal_rows(tmp_path: Path, label: str, second: str | None, is_subtotal: bool) -> None:
     lines = ["网点号,网点名称,金额", "003401,城关网点,10", f"{label},{second or ''},10"]
     table = read_export(write_text(tmp_path / "sub.csv", lines))
-    assert table.subtotal_rows == ([2] if is_subtotal else [])
+    assert subtotal_rows(table) == ([2] if is_subtotal else [])
     assert table.frame.height == 2  # subtotal rows stay in the frame
 
 
@@ -448,7 +461,7 @@ def test_xlsx_with_title_blank_row_and_subtotal(tmp_path: Path) -> None:
         ["合计", None, "112.5", None, None, None, None],
     ]
     assert table.frame["__row"].to_list() == [1, 2, 3]
-    assert table.subtotal_rows == [3]
+    assert subtotal_rows(table) == [3]
 
     second = read_export(path, sheet="网点")
     assert values(second) == [["003401", "城关网点"]]

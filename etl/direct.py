@@ -1,0 +1,224 @@
+"""Let DuckDB read a plain UTF-8 CSV export itself, when that gives etl.read's rows exactly.
+
+The reference reader (:mod:`etl.read`) parses into a polars frame that staging then copies
+into DuckDB: for a month of transactions the frame alone is a gigabyte, and parsing plus
+copying take longer than DuckDB reading the file into a table itself. But DuckDB's dialect
+differs from the reference in corners: it skips blank lines (renumbering the rows
+after them), quietly drops one delimiter too many at the end of a line, pads short lines
+only when asked, trims spaces around quotes and accepts a stray quote inside a value. So
+this path is taken only for files whose bytes rule all of that out (:func:`plain_head`,
+then :func:`scan_bytes`):
+
+* the file is text, no encoding but UTF-8 was asked for, its head is UTF-8 (with or
+  without BOM), the header is the first row, has at least two cells and a last one with a
+  name; the path has no glob characters DuckDB would expand;
+* the bytes hold no ``"`` at all, the lines end all in LF or all in CRLF, and every line
+  holds exactly one delimiter less than the header has cells, so every line is one record
+  with the header's number of fields, and none is blank.
+
+What remains is the encoding: DuckDB refuses any byte that is not UTF-8, and then the
+caller reads the file with :mod:`etl.read`, which gives the error naming the file and
+line (DuckDB's own message never reaches the operator). Records are numbered by their
+place in the table DuckDB reads them into (a plain scan keeps the file's order); records
+without any value are listed by the scan, because etl.read drops them but keeps the
+numbers of the others.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from etl.mapping import literal
+from etl.read import ReadError, is_workbook, text_layout
+
+_BLOCK_BYTES = 16 << 20
+_GLOB_CHARACTERS = set("*?[]{}")
+_NEWLINE, _RETURN, _QUOTE = 0x0A, 0x0D, 0x22
+# ASCII whitespace that can start or end a value (a value holds no line break here).
+_VALUE_WHITESPACE = (0x20, 0x09, 0x0B, 0x0C)
+
+
+@dataclass(frozen=True)
+class PlainHead:
+    """The layout of a CSV that may be read directly: header, column names, delimiter."""
+
+    header: list[str]
+    names: list[str]
+    delimiter: str
+    encoding: str  # utf-8 or utf-8-sig
+
+
+@dataclass(frozen=True)
+class FileBytes:
+    """What one pass over a file's bytes tells: its digest and, for a plain CSV, its shape."""
+
+    sha256: str
+    plain: bool = False  # DuckDB reads it exactly (see the module docstring)
+    clean: bool = False  # ASCII only, and no whitespace next to a delimiter or a line end
+    records: int = 0  # lines after the header
+    empty: tuple[int, ...] = ()  # numbers of the records without any value (1 = first)
+
+
+def plain_head(path: Path, encoding: str | None) -> PlainHead | None:
+    """The layout of a file that may take the direct path, from its head alone; else None.
+
+    Why None rather than an error: a file this path cannot take is read by
+    :mod:`etl.read`, which raises the reference error where there is one.
+    """
+    if encoding is not None and _codec(encoding) not in ("utf-8", "utf-8-sig"):
+        return None
+    if _GLOB_CHARACTERS & set(str(path.resolve())):
+        return None
+    try:
+        if is_workbook(path):
+            return None
+        layout = text_layout(path, path, None)
+    except (ReadError, UnicodeDecodeError):
+        return None
+    if layout.title_rows or len(layout.header) < 2 or not layout.header[-1]:
+        return None
+    with path.open("rb") as fh:
+        bom = fh.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    return PlainHead(layout.header, layout.names, layout.delimiter, "utf-8-sig" if bom else "utf-8")
+
+
+def _codec(encoding: str) -> str | None:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return None
+
+
+def scan_bytes(path: Path, head: PlainHead | None = None) -> FileBytes:
+    """Hash the file and, given the layout of its head, check its bytes for the direct path.
+
+    Why one pass: the digest (which says whether the file was loaded before) must read
+    every byte anyway; the checks ride along in numpy at a fraction of the cost.
+    """
+    digest = hashlib.sha256()
+    if head is None:
+        with path.open("rb") as handle:
+            while block := handle.read(_BLOCK_BYTES):
+                digest.update(block)
+        return FileBytes(digest.hexdigest())
+    lines = _Lines(head)
+    for piece in _line_pieces(path, digest.update):
+        lines.add(piece)
+    return lines.result(digest.hexdigest())
+
+
+def _line_pieces(
+    path: Path, on_block: Callable[[memoryview], object] | None = None
+) -> Iterator[np.ndarray]:
+    """The file's bytes in pieces of whole lines (the last may lack its line end).
+
+    Each piece is about ``_BLOCK_BYTES``, cut after a line end, so no line is split
+    between two pieces; ``on_block`` sees the bytes as they are read. The pieces are views
+    of one reused buffer (copying hundreds of megabytes costs as much as checking them),
+    so each is only valid until the next is asked for.
+    """
+    buffer = bytearray(_BLOCK_BYTES)
+    kept = 0  # bytes of a line not yet ended, at the start of the buffer
+    with path.open("rb") as handle:
+        while True:
+            if kept == len(buffer):  # a line longer than the buffer
+                buffer = buffer + bytearray(len(buffer))
+            with memoryview(buffer) as view:
+                read = handle.readinto(view[kept:])
+                if on_block is not None and read:
+                    on_block(view[kept : kept + read])
+            size = kept + read
+            cut = buffer.rfind(b"\n", 0, size) + 1 if read else size
+            if cut:
+                yield np.frombuffer(buffer, dtype=np.uint8, count=cut)
+            buffer[: size - cut] = buffer[cut:size]
+            kept = size - cut
+            if not read:
+                return
+
+
+def _line_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each line of a piece starts and ends (at its LF, or at the end of the file)."""
+    ends = np.flatnonzero(data == _NEWLINE)
+    if ends.size == 0 or ends[-1] != data.size - 1:
+        ends = np.append(ends, data.size)  # the file's last line, without a line end
+    return np.concatenate(([0], ends[:-1] + 1)), ends
+
+
+class _Lines:
+    """The running checks of :func:`scan_bytes` over pieces made of whole lines."""
+
+    def __init__(self, head: PlainHead) -> None:
+        self.delimiter = ord(head.delimiter)
+        self.is_whitespace = np.zeros(256, dtype=bool)
+        self.is_whitespace[[w for w in _VALUE_WHITESPACE if w != self.delimiter]] = True
+        self.is_separator = np.zeros(256, dtype=bool)
+        self.is_separator[[self.delimiter, _NEWLINE, _RETURN]] = True
+        self.fields = len(head.names)
+        self.lines = self.returns = self.newlines = 0
+        self.quoted = self.non_ascii = self.edge = self.misshapen = False
+        self.empty: list[int] = []
+
+    def add(self, data: np.ndarray) -> None:
+        """Check a piece of the file that starts a line and ends one (or the file)."""
+        starts, ends = _line_spans(data)
+        self.quoted = self.quoted or bool(np.any(data == _QUOTE))
+        self.non_ascii = self.non_ascii or int(data.max()) >= 0x80
+        self.returns += int(np.count_nonzero(data == _RETURN))
+        self.newlines += ends.size - (data[-1] != _NEWLINE)
+        self.edge = self.edge or self._whitespace_at_edge(data)
+        delimiters = np.flatnonzero(data == self.delimiter)
+        per_line = np.diff(np.searchsorted(delimiters, ends), prepend=0)
+        self.misshapen = self.misshapen or bool(np.any(per_line != self.fields - 1))
+        # A record without any value is its delimiters alone (and a carriage return).
+        stop = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == _RETURN))
+        blank = np.flatnonzero(stop - starts == self.fields - 1)
+        self.empty += [int(i) + self.lines for i in blank]  # index of the line in the file
+        self.lines += ends.size
+
+    def _whitespace_at_edge(self, data: np.ndarray) -> bool:
+        """Whether whitespace touches a delimiter or line end (the piece starts a line).
+
+        Whitespace and line ends are all bytes up to 0x20, so only those positions are
+        looked at: the cost follows how many spaces the file holds rather than its size.
+        """
+        if self.is_whitespace[data[0]] or self.is_whitespace[data[-1]]:
+            return True
+        low = np.flatnonzero(data <= 0x20)
+        at = low[self.is_whitespace[data[low]]]
+        before = data[at - 1]  # never at 0: the piece does not start with whitespace
+        after = data[at[at < data.size - 1] + 1]
+        return bool(self.is_separator[before].any() or self.is_separator[after].any())
+
+    def result(self, sha256: str) -> FileBytes:
+        """The digest with the verdicts on the whole file."""
+        plain = not (self.quoted or self.misshapen) and self.returns in (0, self.newlines)
+        return FileBytes(
+            sha256,
+            plain=plain,
+            clean=not (self.non_ascii or self.edge),
+            records=self.lines - 1,
+            empty=tuple(line for line in self.empty if line > 0),  # line i is record i
+        )
+
+
+def csv_relation(path: Path, head: PlainHead) -> str:
+    """SQL reading the file's records with DuckDB: the text columns, NULL for empty values.
+
+    Only for a file :func:`scan_bytes` found plain: then these options read each line as
+    one record of the header's fields, exactly as etl.read would. Read it into a table
+    with nothing but this scan in between, so the table keeps the file's order.
+    """
+    columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in head.names)
+    return (
+        f"SELECT * FROM read_csv({literal(str(path.resolve()))}, header = true,"
+        f" auto_detect = false, columns = {{{columns}}}, delim = {literal(head.delimiter)},"
+        " quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8',"
+        " compression = 'none')"
+    )
