@@ -23,11 +23,9 @@ from streamlit.testing.v1 import AppTest
 from dashboard.reports import expand_records, find_report, reports_dir
 from etl.pipeline import LoadOptions, load_paths
 from etl.pipeline import reports_dir as etl_reports_dir
+from tests.dashboard.apptest_kit import assert_clean, open_view
 from tests.warehouse.test_data_quality import PLANTED, write_bad_file
 from warehouse.schema import migrate
-from warehouse.settings import PROJECT_ROOT
-
-APP = str(PROJECT_ROOT / "dashboard" / "app.py")
 
 
 @dataclass(frozen=True)
@@ -66,17 +64,8 @@ def county(small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> D
     return build_dq_county(small_warehouse, tmp_path_factory.mktemp("dq-page"))
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, db: Path) -> AppTest:
-    monkeypatch.setenv("RCCDASH_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
-    at.switch_page("views/data_quality.py").run()
-    return at
-
-
-def _clean(at: AppTest) -> None:
-    assert not at.exception
-    assert not at.error
+def _run(monkeypatch: pytest.MonkeyPatch, db: Path, **params: str) -> AppTest:
+    return open_view(monkeypatch, db, "data_quality", **params)
 
 
 def _metric(at: AppTest, label: str) -> str:
@@ -90,7 +79,7 @@ def _table(at: AppTest, column: str):
 
 def test_loads_rules_rows_report_and_gaps(monkeypatch, county: DqCounty) -> None:
     at = _run(monkeypatch, county.db)
-    _clean(at)
+    assert_clean(at)
     with duckdb.connect(str(county.db), read_only=True) as con:
         read, quarantined = con.execute(
             "SELECT sum(rows_read), sum(rows_quarantined) FROM etl_load"
@@ -115,7 +104,7 @@ def test_loads_rules_rows_report_and_gaps(monkeypatch, county: DqCounty) -> None
     assert sorted(rows["txn_id"]) == sorted(PLANTED)
     assert set(rows.loc[rows["txn_id"] == "DQ-AMT", "amount"]) == {"-3"}
     at.selectbox(key="dq_rule").select("not_allowed_channel").run()
-    _clean(at)
+    assert_clean(at)
     assert sorted(_table(at, "txn_id")["txn_id"]) == ["DQ-CH1", "DQ-CH2"]
 
     labels = [b.label for b in at.get("download_button")]
@@ -131,7 +120,7 @@ def test_loads_rules_rows_report_and_gaps(monkeypatch, county: DqCounty) -> None
     assert (gaps.loc[gaps["outlet_code"] != outlet, "missing_days"] == 0).all()
 
     at.selectbox(key="dq_load").select(1).run()  # the outlets file: clean, no report
-    _clean(at)
+    assert_clean(at)
     assert any("Every row passed" in s.value for s in at.success)
     assert any("No validation report" in i.value for i in at.info)
     assert not at.get("iframe")
@@ -146,19 +135,19 @@ def test_a_moved_report_is_explained(monkeypatch, county: DqCounty, tmp_path: Pa
             [str(tmp_path / "gone" / "load-000099-x.html"), county.load_id],
         )
     at = _run(monkeypatch, db)
-    _clean(at)
+    assert_clean(at)
     assert any("moved or deleted" in w.value for w in at.warning)
     assert "Download the report (HTML)" not in [b.label for b in at.get("download_button")]
 
 
 def test_clean_county_filters_and_chinese(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse)
-    _clean(at)
+    assert_clean(at)
     assert any("Every row passed" in s.value for s in at.success)
     assert any("Every outlet has service events" in s.value for s in at.success)
     february = _table(at, "missing_dates")["business_days"].tolist()
     at.selectbox(key="month").select("2025-12").run()
-    _clean(at)
+    assert_clean(at)
     december = _table(at, "missing_dates")
     with duckdb.connect(str(small_warehouse), read_only=True) as con:
         days = con.execute(
@@ -169,10 +158,10 @@ def test_clean_county_filters_and_chinese(monkeypatch, small_warehouse: Path) ->
     assert set(december["business_days"]) == {days}
     assert december["business_days"].tolist() != february
     at.multiselect(key="f_outlets").select("03101").run()
-    _clean(at)
+    assert_clean(at)
     assert _table(at, "missing_dates")["outlet_code"].tolist() == ["03101"]
     at.selectbox(key="lang").select("zh").run()
-    _clean(at)
+    assert_clean(at)
     assert at.title[0].value != "Data quality"
     assert "加载记录" in [s.value for s in at.subheader]
     assert "隔离行数" in [m.label for m in at.metric]
@@ -183,12 +172,12 @@ def test_empty_warehouse_and_no_warehouse(monkeypatch, tmp_path: Path) -> None:
     with duckdb.connect(str(empty)) as con:
         migrate(con)
     at = _run(monkeypatch, empty)
-    _clean(at)
+    assert_clean(at)
     texts = " ".join(i.value for i in at.info)
     assert "Nothing has been loaded" in texts
     assert "completeness cannot be checked" in texts
     missing = _run(monkeypatch, tmp_path / "none.duckdb")
-    _clean(missing)
+    assert_clean(missing)
     assert "rccdash load" in missing.info[0].value
     assert not missing.dataframe
 

@@ -9,31 +9,22 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.i18n import kpi_label, translate
+from tests.dashboard.apptest_kit import assert_clean, open_view
 from warehouse.console import PROBLEMS
 from warehouse.kpi import service_summary
-from warehouse.settings import PROJECT_ROOT, load_config
+from warehouse.settings import load_config
 
-APP = str(PROJECT_ROOT / "dashboard" / "app.py")
 CAP = int(load_config("explorer")["console"]["row_cap"])
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, db: Path) -> AppTest:
-    monkeypatch.setenv("RCCDASH_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
-    at.switch_page("views/explorer.py").run()
-    return at
-
-
-def _clean(at: AppTest) -> None:
-    assert not at.exception
-    assert not at.error
+def _run(monkeypatch: pytest.MonkeyPatch, db: Path, **params: str) -> AppTest:
+    return open_view(monkeypatch, db, "explorer", **params)
 
 
 def _sql(at: AppTest, sql: str) -> AppTest:
     at.text_area(key="explorer_sql").input(sql).run()
     at.button(key="explorer_run").click().run()
-    _clean(at)
+    assert_clean(at)
     return at
 
 
@@ -53,7 +44,7 @@ def _sql_result(at: AppTest):
 
 def test_tabs_pivot_chart_and_language(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse)
-    _clean(at)
+    assert_clean(at)
     assert at.title[0].value == "Explorer"
     assert [t.label for t in at.tabs] == ["Pivot", "Chart builder", "SQL console"]
     config = load_config("explorer")["pivot"]
@@ -68,7 +59,7 @@ def test_tabs_pivot_chart_and_language(monkeypatch, small_warehouse: Path) -> No
     assert list(table.columns)[:2] == ["Outlet", "Monday"]
     # The row-only pivot is the KPI layer's number, outlet by outlet.
     at.selectbox(key="explorer_cols").select("").run()
-    _clean(at)
+    assert_clean(at)
     single = _pivot_table(at)
     got = dict(zip(single["Outlet"].str[:5], single["Served within target wait"], strict=True))
     expected = dict(feb.select("outlet_code", "service_level").iter_rows())
@@ -76,7 +67,7 @@ def test_tabs_pivot_chart_and_language(monkeypatch, small_warehouse: Path) -> No
     assert len(at.get("plotly_chart")) == 2  # the pivot grid and the built chart
 
     at.selectbox(key="lang").select("zh").run()
-    _clean(at)
+    assert_clean(at)
     assert [t.label for t in at.tabs] == ["透视表", "自助图表", "SQL 查询"]
     assert at.title[0].value == "数据探索"
 
@@ -85,10 +76,10 @@ def test_changing_the_filter_changes_the_pivot(monkeypatch, small_warehouse: Pat
     at = _run(monkeypatch, small_warehouse)
     february = _pivot_table(at)
     at.selectbox(key="month").select("2025-12").run()
-    _clean(at)
+    assert_clean(at)
     assert not _pivot_table(at).equals(february)
     at.multiselect(key="f_outlets").select("03101").run()
-    _clean(at)
+    assert_clean(at)
     only = _pivot_table(at)
     assert len(only) == 1
     assert only["Outlet"][0].startswith("03101")
@@ -97,11 +88,11 @@ def test_changing_the_filter_changes_the_pivot(monkeypatch, small_warehouse: Pat
 def test_pickers_offer_only_valid_groupings(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse)
     at.selectbox(key="explorer_rows").select("channel").run()
-    _clean(at)
+    assert_clean(at)
     assert at.selectbox(key="explorer_rows").value == "channel"
     assert "channel" not in at.selectbox(key="explorer_cols").options
     at.selectbox(key="explorer_measure").select("complaints").run()
-    _clean(at)
+    assert_clean(at)
     rows = at.selectbox(key="explorer_rows")
     assert "Channel" not in rows.options  # complaints carry no channel
     assert rows.value == "outlet"  # the choice fell back to the default
@@ -114,16 +105,16 @@ def test_chart_builder_follows_its_pickers(monkeypatch, small_warehouse: Path) -
     defaults = load_config("explorer")["chart"]["default_kpis"]
     assert list(chart_data.columns) == ["Day", *(kpi_label(n, "en") for n in defaults)]
     at.multiselect(key="explorer_chart_kpis").set_value(["complaints"]).run()
-    _clean(at)
+    assert_clean(at)
     assert "channel" not in at.selectbox(key="explorer_chart_x").options
     at.selectbox(key="explorer_chart_x").select("weekday").run()
     at.selectbox(key="explorer_chart_colour").select("outlet").run()
-    _clean(at)
+    assert_clean(at)
     data = _chart_data(at)
     assert list(data.columns) == ["Weekday", "Outlet", "Complaints"]
     assert set(data["Weekday"]) <= set(range(7))
     at.multiselect(key="explorer_chart_kpis").set_value([]).run()
-    _clean(at)
+    assert_clean(at)
     assert "Pick at least one KPI to draw." in [i.value for i in at.info]
 
 
@@ -174,7 +165,7 @@ def test_schema_browser_lists_the_tables(monkeypatch, small_warehouse: Path) -> 
 
 def test_missing_warehouse_explains_how_to_load(monkeypatch, tmp_path: Path) -> None:
     at = _run(monkeypatch, tmp_path / "none.duckdb")
-    _clean(at)
+    assert_clean(at)
     assert "rccdash load" in at.info[0].value
     assert not at.tabs
 

@@ -8,23 +8,11 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from warehouse.settings import PROJECT_ROOT
-
-APP = str(PROJECT_ROOT / "dashboard" / "app.py")
+from tests.dashboard.apptest_kit import assert_clean, open_view
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, db: Path, **params: str) -> AppTest:
-    monkeypatch.setenv("RCCDASH_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.query_params.update(params)
-    at.switch_page("views/outlet.py").run()
-    return at
-
-
-def _clean(at: AppTest) -> None:
-    assert not at.exception
-    assert not at.error
+    return open_view(monkeypatch, db, "outlet", **params)
 
 
 def _table(at: AppTest, column: str):
@@ -56,7 +44,7 @@ def test_first_outlet_in_view_with_kpis_people_complaints_stars(
     monkeypatch, small_warehouse: Path
 ) -> None:
     at = _run(monkeypatch, small_warehouse)
-    _clean(at)
+    assert_clean(at)
     first = _sql(small_warehouse, "SELECT min(outlet_code) FROM dim_outlet")[0][0]
     assert at.selectbox(key="outlet_pick").value == first
     name = _sql(small_warehouse, "SELECT outlet_name FROM dim_outlet WHERE outlet_code = ?", first)
@@ -74,12 +62,12 @@ def test_first_outlet_in_view_with_kpis_people_complaints_stars(
 
 def test_outlet_from_the_url_and_the_picker(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse, outlet="03105")
-    _clean(at)
+    assert_clean(at)
     assert at.selectbox(key="outlet_pick").value == "03105"
     assert at.subheader[0].value.startswith("03105 ")
     before = _metric(at, "Complaints")
     at.selectbox(key="outlet_pick").select("03101").run()
-    _clean(at)
+    assert_clean(at)
     assert at.subheader[0].value.startswith("03101 ")
     assert at.query_params["outlet"] == "03101"
     assert _metric(at, "Complaints") == str(_sql(small_warehouse, COMPLAINTS, "03101")[0][0])
@@ -89,7 +77,7 @@ def test_outlet_from_the_url_and_the_picker(monkeypatch, small_warehouse: Path) 
 def test_filters_month_and_language(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse, outlet="03105")
     at.multiselect(key="f_outlets").set_value(["03102", "03103"]).run()
-    _clean(at)
+    assert_clean(at)
     assert any("not in the current selection" in i.value for i in at.info)
     names = _sql(
         small_warehouse,
@@ -99,17 +87,17 @@ def test_filters_month_and_language(monkeypatch, small_warehouse: Path) -> None:
     assert at.selectbox(key="outlet_pick").options == [n[0] for n in names]
     february = [m.value for m in at.metric]
     at.selectbox(key="month").select("2025-12").run()
-    _clean(at)
+    assert_clean(at)
     assert [m.value for m in at.metric] != february
     assert "Stars, 2025-12" in [s.value for s in at.subheader]
     at.selectbox(key="lang").select("zh").run()
-    _clean(at)
+    assert_clean(at)
     assert at.title[0].value == "网点"
     assert "本网点人员" in [s.value for s in at.subheader]
 
 
 def test_missing_warehouse_explains_how_to_load(monkeypatch, tmp_path: Path) -> None:
     at = _run(monkeypatch, tmp_path / "none.duckdb")
-    _clean(at)
+    assert_clean(at)
     assert "rccdash load" in at.info[0].value
     assert not at.metric

@@ -7,29 +7,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from warehouse.settings import PROJECT_ROOT
-
-APP = str(PROJECT_ROOT / "dashboard" / "app.py")
+from tests.dashboard.apptest_kit import assert_clean, open_view
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, db: Path, **params: str) -> AppTest:
-    monkeypatch.setenv("RCCDASH_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()  # the bare address forwards to /overview, as a browser would follow
-    at.switch_page("views/overview.py").run()
-    return at
-
-
-def _clean(at: AppTest) -> None:
-    assert not at.exception
-    assert not at.error
+    return open_view(monkeypatch, db, "overview", **params)
 
 
 def test_headline_cards_trends_and_language_switch(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse)
-    _clean(at)
+    assert_clean(at)
     assert len(at.metric) == 8
     assert at.title[0].value == "County service quality"
     assert at.selectbox(key="month").value == "2026-02"  # the latest complete month
@@ -38,7 +25,7 @@ def test_headline_cards_trends_and_language_switch(monkeypatch, small_warehouse:
     assert "Wait, 90th percentile" in labels
     assert at.expander[0].label.startswith("Alerts")
     at.selectbox(key="lang").select("zh").run()
-    _clean(at)
+    assert_clean(at)
     assert at.title[0].value == "全县服务质量"
     assert "等候" in " ".join(m.label for m in at.metric)
     assert at.expander[0].label.startswith("预警")
@@ -48,15 +35,15 @@ def test_filters_change_the_numbers(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse)
     february = [m.value for m in at.metric]
     at.selectbox(key="month").select("2025-12").run()
-    _clean(at)
+    assert_clean(at)
     assert [m.value for m in at.metric] != february
     at.segmented_control(key="f_period").set_value("quarter").run()
-    _clean(at)
+    assert_clean(at)
     assert at.query_params["period"] == "quarter"
     assert "month" not in at.query_params  # parameters of other presets are dropped
     assert at.selectbox(key="quarter").value == "2026Q1"
     at.multiselect(key="f_outlets").select("03101").run()
-    _clean(at)
+    assert_clean(at)
     assert at.query_params["outlets"] == "03101"
     assert "03101" in at.caption[0].value
 
@@ -65,14 +52,14 @@ def test_a_bookmark_reopens_its_view(monkeypatch, small_warehouse: Path) -> None
     at = _run(
         monkeypatch, small_warehouse, period="custom", **{"from": "2026-01-05"}, to="2026-01-18"
     )
-    _clean(at)
+    assert_clean(at)
     assert at.caption[0].value.startswith("2026-01-05 – 2026-01-18")
     assert len(at.metric) == 8
 
 
 def test_missing_warehouse_explains_how_to_load(monkeypatch, tmp_path: Path) -> None:
     at = _run(monkeypatch, tmp_path / "none.duckdb")
-    _clean(at)
+    assert_clean(at)
     assert "rccdash load" in at.info[0].value
     assert len(at.metric) == 0
 
@@ -82,7 +69,7 @@ def test_a_scope_without_events_says_so(monkeypatch, small_warehouse: Path) -> N
     at = _run(
         monkeypatch, small_warehouse, period="custom", **{"from": "2026-02-17"}, to="2026-02-17"
     )
-    _clean(at)
+    assert_clean(at)
     assert at.info[0].value.startswith("No service events")
     assert len(at.metric) == 0
 

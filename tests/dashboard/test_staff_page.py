@@ -8,23 +8,11 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from warehouse.settings import PROJECT_ROOT
-
-APP = str(PROJECT_ROOT / "dashboard" / "app.py")
+from tests.dashboard.apptest_kit import assert_clean, open_view
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, db: Path, **params: str) -> AppTest:
-    monkeypatch.setenv("RCCDASH_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.query_params.update(params)
-    at.switch_page("views/staff.py").run()
-    return at
-
-
-def _clean(at: AppTest) -> None:
-    assert not at.exception
-    assert not at.error
+    return open_view(monkeypatch, db, "staff", **params)
 
 
 def _table(at: AppTest, column: str):
@@ -62,7 +50,7 @@ def transferred(small_warehouse: Path) -> tuple[str, str, str]:
 
 def test_default_is_the_first_teller_in_view(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse)
-    _clean(at)
+    assert_clean(at)
     first = _sql(
         small_warehouse,
         """SELECT min(staff_id) FROM dim_staff WHERE position = 'teller'
@@ -79,7 +67,7 @@ def test_person_from_the_url_with_stars_peers_trends_history(
 ) -> None:
     person, old, new = transferred
     at = _run(monkeypatch, small_warehouse, staff=person)
-    _clean(at)
+    assert_clean(at)
     assert at.selectbox(key="staff_pick").value == person
     posts = _table(at, "Until")
     assert posts["Outlet"].str.extract(r"outlet=(\d+)")[0].tolist()[:2] == [new, old]
@@ -108,7 +96,7 @@ def test_complaints_and_penalties_over_a_quarter(
     at.selectbox(key="quarter").select("2025Q4").run()
     december = _table(at, "What the customer said")
     at.selectbox(key="quarter").select("2026Q1").run()
-    _clean(at)
+    assert_clean(at)
     assert len(december) + len(_table(at, "What the customer said")) == count
     penalties = _sql(
         small_warehouse,
@@ -128,7 +116,7 @@ def test_filters_and_language(monkeypatch, small_warehouse: Path, transferred) -
     person, old, _ = transferred
     at = _run(monkeypatch, small_warehouse, staff=person)
     at.multiselect(key="f_outlets").set_value([old]).run()
-    _clean(at)
+    assert_clean(at)
     still_there = _sql(
         small_warehouse,
         """SELECT count(*) FROM dim_staff WHERE staff_id = ? AND outlet_code = ?
@@ -151,13 +139,13 @@ def test_filters_and_language(monkeypatch, small_warehouse: Path, transferred) -
         )[0][0]
     )
     at.selectbox(key="lang").select("zh").run()
-    _clean(at)
+    assert_clean(at)
     assert at.title[0].value == "员工"
     assert "任职经历" in [s.value for s in at.subheader]
 
 
 def test_missing_warehouse_explains_how_to_load(monkeypatch, tmp_path: Path) -> None:
     at = _run(monkeypatch, tmp_path / "none.duckdb")
-    _clean(at)
+    assert_clean(at)
     assert "rccdash load" in at.info[0].value
     assert not at.dataframe

@@ -9,26 +9,15 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from warehouse.settings import PROJECT_ROOT
+from tests.dashboard.apptest_kit import assert_clean, open_view
 from warehouse.stars.assess import assess_month
 from warehouse.stars.board import month_boards
 from warehouse.stars.model import load_model
 from warehouse.stars.publish import publish
 
-APP = str(PROJECT_ROOT / "dashboard" / "app.py")
 
-
-def _run(monkeypatch: pytest.MonkeyPatch, db: Path) -> AppTest:
-    monkeypatch.setenv("RCCDASH_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.switch_page("views/stars.py").run()
-    return at
-
-
-def _clean(at: AppTest) -> None:
-    assert not at.exception
-    assert not at.error
+def _run(monkeypatch: pytest.MonkeyPatch, db: Path, **params: str) -> AppTest:
+    return open_view(monkeypatch, db, "stars", **params)
 
 
 def _table(at: AppTest, column: str):
@@ -46,7 +35,7 @@ def test_provisional_month_with_leaderboards_honours_payout(
     monkeypatch, small_warehouse: Path, february
 ) -> None:
     at = _run(monkeypatch, small_warehouse)
-    _clean(at)
+    assert_clean(at)
     assert at.title[0].value == "Star ratings"
     assert "Provisional — not yet published" in at.warning[0].value
     headers = [s.value for s in at.subheader]
@@ -78,7 +67,7 @@ def test_month_and_outlet_filters_change_what_is_shown(
 ) -> None:
     at = _run(monkeypatch, small_warehouse)
     at.multiselect(key="f_outlets").set_value(["03101"]).run()
-    _clean(at)
+    assert_clean(at)
     outlets = _table(at, "Type")
     assert (
         list(outlets["Name"])
@@ -90,7 +79,7 @@ def test_month_and_outlet_filters_change_what_is_shown(
     }
     at.multiselect(key="f_outlets").set_value([]).run()
     at.selectbox(key="month").select("2025-12").run()
-    _clean(at)
+    assert_clean(at)
     headers = [s.value for s in at.subheader]
     assert "Outlets, 2025-12" in headers and "Quarterly payout, 2025Q4" in headers
     assert list(_table(at, "Type")["Score"]) != [round(s, 1) for s in february.outlets["score"]]
@@ -101,10 +90,10 @@ def test_quarter_shows_its_last_complete_month_and_chinese(
 ) -> None:
     at = _run(monkeypatch, small_warehouse)
     at.segmented_control(key="f_period").set_value("quarter").run()
-    _clean(at)
+    assert_clean(at)
     assert any("shows 2026-02, the last complete month" in c.value for c in at.caption)
     at.selectbox(key="lang").select("zh").run()
-    _clean(at)
+    assert_clean(at)
     assert at.title[0].value == "星级评定"
     assert "临时结果" in at.warning[0].value
     assert "网点，2026-02" in [s.value for s in at.subheader]
@@ -113,12 +102,12 @@ def test_quarter_shows_its_last_complete_month_and_chinese(
 def test_breakdown_of_a_person(monkeypatch, small_warehouse: Path, february) -> None:
     at = _run(monkeypatch, small_warehouse)
     at.segmented_control(key="stars_kind").set_value("staff").run()
-    _clean(at)
+    assert_clean(at)
     picker = at.selectbox(key="stars_subject")
     assert picker.value == february.staff["subject_id"][0]
     last_rated = february.staff.filter(february.staff["status"] == "rated")["subject_id"][-1]
     picker.select(last_rated).run()
-    _clean(at)
+    assert_clean(at)
     advice = next(m.value for m in at.markdown if "more points reach" in m.value)
     assert advice.startswith("**★")
     table = _table(at, "Points open")
@@ -136,7 +125,7 @@ def test_published_and_restated_month(monkeypatch, small_warehouse: Path, tmp_pa
         lower["outlets"] = lower["outlets"].with_columns(score=lower["outlets"]["score"] - 0.5)
         publish(con, "2026-02", lower, model, by="chair", restate=True, reason="late roster")
     at = _run(monkeypatch, db)
-    _clean(at)
+    assert_clean(at)
     assert not at.warning
     banner = at.success[0].value
     assert "Published v2" in banner and "chair" in banner and "late roster" in banner
@@ -148,6 +137,6 @@ def test_published_and_restated_month(monkeypatch, small_warehouse: Path, tmp_pa
 
 def test_missing_warehouse_explains_how_to_load(monkeypatch, tmp_path: Path) -> None:
     at = _run(monkeypatch, tmp_path / "none.duckdb")
-    _clean(at)
+    assert_clean(at)
     assert "rccdash load" in at.info[0].value
     assert not at.dataframe

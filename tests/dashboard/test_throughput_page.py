@@ -9,20 +9,12 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from warehouse.settings import PROJECT_ROOT
+from tests.dashboard.apptest_kit import assert_clean, open_view
 from warehouse.staffing import staffing_plan
-
-APP = str(PROJECT_ROOT / "dashboard" / "app.py")
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, db: Path, **params: str) -> AppTest:
-    monkeypatch.setenv("RCCDASH_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page("views/throughput.py").run()
-    return at
+    return open_view(monkeypatch, db, "throughput", **params)
 
 
 def _titles(at: AppTest) -> list[str]:
@@ -43,14 +35,9 @@ def _under_hours(db: Path, start: str, end: str) -> dict[str, int]:
         }
 
 
-def _clean(at: AppTest) -> None:
-    assert not at.exception
-    assert not at.error
-
-
 def test_flow_cards_charts_and_staffing_default(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse)
-    _clean(at)
+    assert_clean(at)
     assert at.title[0].value == "Throughput"
     with duckdb.connect(str(small_warehouse), read_only=True) as con:
         arrivals = con.execute(
@@ -72,10 +59,10 @@ def test_flow_cards_charts_and_staffing_default(monkeypatch, small_warehouse: Pa
 
     other = min(under, key=lambda code: (under[code], code))
     at.selectbox(key="throughput_outlet").select(other).run()
-    _clean(at)
+    assert_clean(at)
     assert _metric(at, "Under-staffed hours") == str(under[other])
     at.segmented_control(key="throughput_weekday").set_value(3).run()
-    _clean(at)
+    assert_clean(at)
     assert _titles(at)[-1].startswith("Thursday")
 
 
@@ -83,13 +70,13 @@ def test_filters_change_what_is_shown(monkeypatch, small_warehouse: Path) -> Non
     at = _run(monkeypatch, small_warehouse)
     february = _metric(at, "Arrivals")
     at.selectbox(key="month").select("2025-12").run()
-    _clean(at)
+    assert_clean(at)
     assert _metric(at, "Arrivals") != february
     at.segmented_control(key="f_period").set_value("quarter").run()
-    _clean(at)
+    assert_clean(at)
     assert _titles(at)[0].startswith("Customers per week")
     at.multiselect(key="f_outlets").select("03101").run()
-    _clean(at)
+    assert_clean(at)
     assert at.selectbox(key="throughput_outlet").options == ["03101 县联社营业部"]
     assert "Hours under- and over-staffed, by outlet" not in _titles(at)  # one outlet only
     outlet_table = at.dataframe[1].value
@@ -98,10 +85,10 @@ def test_filters_change_what_is_shown(monkeypatch, small_warehouse: Path) -> Non
 
 def test_outlet_from_the_url_and_chinese_labels(monkeypatch, small_warehouse: Path) -> None:
     at = _run(monkeypatch, small_warehouse, outlet="03102")
-    _clean(at)
+    assert_clean(at)
     assert at.selectbox(key="throughput_outlet").value == "03102"
     at.selectbox(key="lang").select("zh").run()
-    _clean(at)
+    assert_clean(at)
     assert "客户流量" in [s.value for s in at.subheader]
     assert "到达客户数" in [m.label for m in at.metric]
     assert _titles(at)[0] == "每日客户数"
@@ -109,6 +96,6 @@ def test_outlet_from_the_url_and_chinese_labels(monkeypatch, small_warehouse: Pa
 
 def test_missing_warehouse_explains_how_to_load(monkeypatch, tmp_path: Path) -> None:
     at = _run(monkeypatch, tmp_path / "none.duckdb")
-    _clean(at)
+    assert_clean(at)
     assert "rccdash load" in at.info[0].value
     assert not at.get("plotly_chart")
