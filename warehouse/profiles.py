@@ -98,11 +98,8 @@ def outlet_complaints(
     status, whether substantiated, days to resolve, penalty and fine, the customer's text
     (display it as text: it may hold markup).
     """
-    scope = scope_outlets(con, township=township, outlet_type=outlet_type, outlets=outlets)
-    return con.sql(
-        _COMPLAINTS.format(column="outlet_code"),
-        params={"key": outlet, "start": start, "end": end, "scope": _listed(scope)},
-    ).pl()
+    scope = {"township": township, "outlet_type": outlet_type, "outlets": outlets}
+    return _complaints(con, "outlet_code", outlet, start, end, scope)
 
 
 def staff_complaints(
@@ -121,16 +118,29 @@ def staff_complaints(
     outlet filters keep only complaints at outlets in view (a transferred teller's
     complaints at the old outlet stay with that outlet), as the penalty register does.
     """
-    scope = scope_outlets(con, township=township, outlet_type=outlet_type, outlets=outlets)
+    scope = {"township": township, "outlet_type": outlet_type, "outlets": outlets}
+    return _complaints(con, "staff_id", staff_id, start, end, scope)
+
+
+def _complaints(
+    con: duckdb.DuckDBPyConnection,
+    column: str,
+    key: str,
+    start: dt.date,
+    end: dt.date,
+    scope: dict[str, Codes],
+) -> pl.DataFrame:
+    """Complaints whose ``column`` is ``key``, received in the period, at outlets in view."""
+    kept = scope_outlets(con, **scope)
     return con.sql(
-        _COMPLAINTS.format(column="staff_id"),
-        params={"key": staff_id, "start": start, "end": end, "scope": _listed(scope)},
+        _COMPLAINTS.format(column=column),
+        params={
+            "key": key,
+            "start": start,
+            "end": end,
+            "scope": None if kept is None else list(kept),
+        },
     ).pl()
-
-
-def _listed(scope: tuple[str, ...] | None) -> list[str] | None:
-    """A scope as a SQL list parameter (None: every outlet)."""
-    return None if scope is None else list(scope)
 
 
 def staff_directory(
