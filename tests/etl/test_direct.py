@@ -23,29 +23,14 @@ from etl.profiles import load_profile
 from etl.raw import open_raw
 from etl.read import ReadError, read_export
 from etl.stage import stage
+from tests.export_rows import transaction_row
 
 TX_HEADER = list(export_kinds()["transactions"].types)
 
 
 def _tx(**over: str) -> list[str]:
-    row = {
-        "txn_id": "031012025120100001",
-        "outlet_code": "03101",
-        "channel": "counter",
-        "business_type": "deposit",
-        "staff_id": "000123",
-        "window_no": "1",
-        "amount": "500.00",
-        "customer_segment": "regular",
-        "ticket_at": "2025-12-01 10:00:00",
-        "called_at": "2025-12-01 10:05:00",
-        "started_at": "2025-12-01 10:05:20",
-        "completed_at": "2025-12-01 10:08:00",
-        "status": "completed",
-        "satisfaction": "5",
-        "reversal_of": "",
-    }
-    return [*(row | over).values()]
+    row = transaction_row("031012025120100001", "000123", "03101", "2025-12-01", **over)
+    return [*row.values()]
 
 
 def _write(path: Path, rows: list[list[str]], *, delimiter: str = ",", eol: str = "\n") -> Path:

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from etl.kinds import export_kinds
 from etl.pipeline import LoadOptions, load_paths, reports_dir
 from rccdash.cli import app
+from tests.export_rows import transaction_row
 
 HEADER = list(export_kinds()["transactions"].types)
 
@@ -46,27 +47,6 @@ def on_duty(small_warehouse: Path) -> tuple[str, str, dt.date]:
             "SELECT staff_id, outlet_code, work_date FROM fact_roster WHERE window_no IS NOT NULL"
             " AND work_date BETWEEN DATE '2025-12-10' AND DATE '2025-12-20' ORDER BY ALL LIMIT 1"
         ).fetchone()
-
-
-def _row(txn: str, staff: str, outlet: str, day: dt.date, **over: str) -> dict[str, str]:
-    base = {
-        "txn_id": txn,
-        "outlet_code": outlet,
-        "channel": "counter",
-        "business_type": "deposit",
-        "staff_id": staff,
-        "window_no": "1",
-        "amount": "500.00",
-        "customer_segment": "regular",
-        "ticket_at": f"{day} 10:00:00",
-        "called_at": f"{day} 10:05:00",
-        "started_at": f"{day} 10:05:20",
-        "completed_at": f"{day} 10:08:00",
-        "status": "completed",
-        "satisfaction": "5",
-        "reversal_of": "",
-    }
-    return base | over
 
 
 def _write(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> Path:
@@ -135,13 +115,13 @@ def test_every_defect_lands_in_quarantine_under_its_rule(
             "missing_arrival",
         ),
     }
-    rows = [_row(txn, staff, outlet, day, **over) for txn, (over, _) in planted.items()]
-    rows.append(_row("", staff, outlet, day))  # missing id
-    good = [_row(f"T-GOOD{i}", staff, outlet, day) for i in range(40)]
+    rows = [transaction_row(txn, staff, outlet, day, **over) for txn, (over, _) in planted.items()]
+    rows.append(transaction_row("", staff, outlet, day))  # missing id
+    good = [transaction_row(f"T-GOOD{i}", staff, outlet, day) for i in range(40)]
     rows += [*good, good[0]]  # an identical copy: a duplicate, not a second event
     conflict = [
-        _row("T-TWICE", staff, outlet, day),
-        _row("T-TWICE", staff, outlet, day, amount="9.00"),
+        transaction_row("T-TWICE", staff, outlet, day),
+        transaction_row("T-TWICE", staff, outlet, day, amount="9.00"),
     ]
     rows += conflict
     path = _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows)
@@ -173,15 +153,15 @@ def test_same_id_with_other_content_than_loaded_is_a_conflict(
     staff, outlet, day = on_duty
     first = _write(
         tmp_path / f"transactions_{day:%Y-%m}_a.csv",
-        [_row("T-X", staff, outlet, day), _row("T-Y", staff, outlet, day)],
+        [transaction_row("T-X", staff, outlet, day), transaction_row("T-Y", staff, outlet, day)],
     )
     _load(warehouse, first)
     second = _write(
         tmp_path / f"transactions_{day:%Y-%m}_b.csv",
         [
-            _row("T-X", staff, outlet, day),
-            _row("T-Y", staff, outlet, day, amount="1.00"),
-            _row("T-Z", staff, outlet, day),
+            transaction_row("T-X", staff, outlet, day),
+            transaction_row("T-Y", staff, outlet, day, amount="1.00"),
+            transaction_row("T-Z", staff, outlet, day),
         ],
     )
     [outcome] = _load(warehouse, second)
@@ -265,7 +245,7 @@ def test_xlsx_with_title_row_and_subtotal_row(warehouse: Path, on_duty, tmp_path
     sheet.append(["清水县联社交易明细"])
     sheet.append(HEADER)
     for i in range(3):
-        row = _row(f"X-{i}", staff, outlet, day)
+        row = transaction_row(f"X-{i}", staff, outlet, day)
         sheet.append([row[c] for c in HEADER])
     sheet.append(["合计", "", "", "", "", "", "1500.00"])
     path = tmp_path / f"transactions_{day:%Y-%m}.xlsx"
@@ -295,8 +275,8 @@ def test_missing_required_column_rejects_the_file_and_changes_nothing(
 
 def test_too_many_bad_rows_rejects_the_file(warehouse: Path, on_duty, tmp_path: Path) -> None:
     staff, outlet, day = on_duty
-    rows = [_row(f"B-{i}", staff, outlet, day, channel="fax") for i in range(8)] + [
-        _row("B-ok", staff, outlet, day)
+    rows = [transaction_row(f"B-{i}", staff, outlet, day, channel="fax") for i in range(8)] + [
+        transaction_row("B-ok", staff, outlet, day)
     ]
     before = _sha(warehouse)
     [outcome] = _load(warehouse, _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows))
@@ -307,7 +287,7 @@ def test_too_many_bad_rows_rejects_the_file(warehouse: Path, on_duty, tmp_path: 
 
 def test_a_corrected_file_reloads_cleanly(warehouse: Path, on_duty, tmp_path: Path) -> None:
     staff, outlet, day = on_duty
-    rows = [_row(f"C-{i}", staff, outlet, day) for i in range(5)]
+    rows = [transaction_row(f"C-{i}", staff, outlet, day) for i in range(5)]
     rows[2]["channel"] = "carrier_pigeon"
     [first] = _load(warehouse, _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows))
     assert (first.loaded, first.quarantined) == (4, 1)
@@ -320,7 +300,10 @@ def test_a_corrected_file_reloads_cleanly(warehouse: Path, on_duty, tmp_path: Pa
 
 def test_cli_exit_codes_and_quarantine_listing(warehouse: Path, on_duty, tmp_path: Path) -> None:
     staff, outlet, day = on_duty
-    rows = [_row("Q-1", staff, outlet, day), _row("Q-2", staff, outlet, day, amount="-1")]
+    rows = [
+        transaction_row("Q-1", staff, outlet, day),
+        transaction_row("Q-2", staff, outlet, day, amount="-1"),
+    ]
     path = _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows)
     runner = CliRunner()
     ok = runner.invoke(app, ["load", str(path), "--db", str(warehouse), "--no-report"])
@@ -343,7 +326,7 @@ def test_validation_report_agrees_with_the_sql_rules(
     warehouse: Path, on_duty, tmp_path: Path
 ) -> None:
     staff, outlet, day = on_duty
-    rows = [_row(f"R-{i}", staff, outlet, day) for i in range(6)]
+    rows = [transaction_row(f"R-{i}", staff, outlet, day) for i in range(6)]
     rows[1]["channel"] = "fax"
     rows[4]["completed_at"] = f"{day} 10:00:00"
     [outcome] = load_paths(warehouse, [_write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows)])
@@ -425,7 +408,7 @@ def test_a_plain_csv_is_read_by_duckdb_directly(
 
     monkeypatch.setattr("etl.pipeline.read_export", refuse)
     monkeypatch.setattr("etl.raw.read_export", refuse)
-    rows = [_row(f"D-{i}", staff, outlet, day) for i in range(5)]
+    rows = [transaction_row(f"D-{i}", staff, outlet, day) for i in range(5)]
     rows[3]["amount"] = "-1"
     [outcome] = _load(warehouse, _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows))
     assert (outcome.status, outcome.loaded, outcome.quarantined) == ("loaded", 4, 1)
@@ -443,7 +426,7 @@ def test_a_bad_byte_in_a_plain_csv_rejects_it_naming_the_line(
     warehouse: Path, on_duty, tmp_path: Path
 ) -> None:
     staff, outlet, day = on_duty
-    rows = [_row(f"U-{i:06d}", staff, outlet, day) for i in range(20_000)]
+    rows = [transaction_row(f"U-{i:06d}", staff, outlet, day) for i in range(20_000)]
     path = _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows)
     data = bytearray(path.read_bytes())
     assert len(data) > 2 << 20  # beyond the head etl.direct checks before reading
@@ -471,7 +454,9 @@ def test_a_report_that_fails_is_unrecorded_and_the_file_still_loads(
 
     monkeypatch.setattr(gx_report.Checker, "check", failing_check)
     staff, outlet, day = on_duty
-    path = _write(tmp_path / f"transactions_{day:%Y-%m}.csv", [_row("G-1", staff, outlet, day)])
+    path = _write(
+        tmp_path / f"transactions_{day:%Y-%m}.csv", [transaction_row("G-1", staff, outlet, day)]
+    )
     [outcome] = load_paths(warehouse, [path])
     assert outcome.status == "loaded" and outcome.report is None
     assert "validation report not written: GX fell over" in outcome.message

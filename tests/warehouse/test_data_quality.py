@@ -20,6 +20,7 @@ import pytest
 
 from etl.kinds import export_kinds
 from etl.pipeline import LoadOptions, load_paths
+from tests.export_rows import transaction_row
 from warehouse.data_quality import (
     load_history,
     load_totals,
@@ -29,27 +30,6 @@ from warehouse.data_quality import (
 )
 
 HEADER = list(export_kinds()["transactions"].types)
-
-
-def _row(txn: str, staff: str, outlet: str, day: dt.date, **over: str) -> dict[str, str]:
-    base = {
-        "txn_id": txn,
-        "outlet_code": outlet,
-        "channel": "counter",
-        "business_type": "deposit",
-        "staff_id": staff,
-        "window_no": "1",
-        "amount": "500.00",
-        "customer_segment": "regular",
-        "ticket_at": f"{day} 10:00:00",
-        "called_at": f"{day} 10:05:00",
-        "started_at": f"{day} 10:05:20",
-        "completed_at": f"{day} 10:08:00",
-        "status": "completed",
-        "satisfaction": "5",
-        "reversal_of": "",
-    }
-    return base | over
 
 
 # Planted defects: txn id -> changed fields (each row fails one or two rules).
@@ -73,8 +53,8 @@ def on_duty(db: Path) -> tuple[str, str, dt.date]:
 def write_bad_file(db: Path, folder: Path, good: int = 20) -> Path:
     """A transactions file of ``good`` clean rows followed by the PLANTED defects."""
     staff, outlet, day = on_duty(db)
-    rows = [_row(f"DQ-OK{i}", staff, outlet, day) for i in range(good)]
-    rows += [_row(txn, staff, outlet, day, **over) for txn, over in PLANTED.items()]
+    rows = [transaction_row(f"DQ-OK{i}", staff, outlet, day) for i in range(good)]
+    rows += [transaction_row(txn, staff, outlet, day, **over) for txn, over in PLANTED.items()]
     path = folder / f"transactions_{day:%Y-%m}.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=HEADER)
