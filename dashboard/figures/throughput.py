@@ -194,20 +194,8 @@ def type_bars(frame: pl.DataFrame, lang: str) -> go.Figure:
     ``frame`` has ``business_type``, ``arrivals`` and ``counter_arrivals``.
     """
     data = frame.sort("arrivals", descending=True)
-    counter = data["counter_arrivals"].to_list()
-    rest = [a - c for a, c in zip(data["arrivals"].to_list(), counter, strict=True)]
     labels = [label("type", t, lang) for t in data["business_type"].to_list()]
-    fig = go.Figure(_split_bars(labels, counter, rest, lang))
-    house_layout(fig, translate("throughput_type_title", lang))
-    fig.update_layout(
-        barmode="stack",
-        legend_traceorder="normal",
-        height=max(300, 26 * data.height + 110),
-        yaxis={"autorange": "reversed"},
-        xaxis={"tickformat": ",.0f"},
-        legend={"orientation": "h", "y": -0.12},
-    )
-    return fig
+    return _ranked_split(data, labels, translate("throughput_type_title", lang), lang)
 
 
 def outlet_bars(frame: pl.DataFrame, lang: str) -> go.Figure:
@@ -217,13 +205,29 @@ def outlet_bars(frame: pl.DataFrame, lang: str) -> go.Figure:
     Every bar carries its outlet code, so a click can open the outlet's page.
     """
     data = frame.sort(["arrivals", "outlet_code"], descending=[True, False])
+    title = translate("throughput_outlet_title", lang)
+    return _ranked_split(
+        data, data["outlet_label"].to_list(), title, lang, codes=data["outlet_code"].to_list()
+    )
+
+
+def _ranked_split(
+    data: pl.DataFrame,
+    labels: list[str],
+    title: str,
+    lang: str,
+    *,
+    codes: list[str] | None = None,
+) -> go.Figure:
+    """Horizontal bars in ``data``'s order, counter and self-service arrivals stacked."""
     counter = data["counter_arrivals"].to_list()
     rest = [a - c for a, c in zip(data["arrivals"].to_list(), counter, strict=True)]
-    bars = _split_bars(data["outlet_label"].to_list(), counter, rest, lang)
-    for bar in bars:
-        bar.customdata = data["outlet_code"].to_list()
+    bars = _split_bars(labels, counter, rest, lang)
+    if codes is not None:
+        for bar in bars:
+            bar.customdata = codes
     fig = go.Figure(bars)
-    house_layout(fig, translate("throughput_outlet_title", lang))
+    house_layout(fig, title)
     fig.update_layout(
         barmode="stack",
         legend_traceorder="normal",
