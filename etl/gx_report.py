@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import html
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import itertools
 import os
 import pickle
 import subprocess
 import sys
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
+from types import ModuleType, TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
 
 import duckdb
@@ -43,6 +47,10 @@ STYLE = (
     "tr.bad td:first-child{color:#c62828}"
 )
 NONE_ROW = "<tr><td colspan=2>none</td></tr>"
+# Packages GX imports at start-up for expectations and renderers this suite never uses
+# (KL divergence, charts): loaded on first use instead, which saves about a third of the
+# report process's start-up CPU, which it would otherwise take from the load.
+LAZY_PACKAGES = ("scipy", "altair")
 
 
 def expectations(kind: str) -> list[Any]:
@@ -165,6 +173,33 @@ class Checker:
         self.close()
 
 
+class _LazyImports(importlib.abc.MetaPathFinder):
+    """Import the named packages (and their submodules) lazily: run them on first use.
+
+    Uses the standard library's :class:`importlib.util.LazyLoader`: ``import scipy.stats``
+    gives a module object at once and executes it when an attribute is first looked up.
+    """
+
+    def __init__(self, packages: Sequence[str]) -> None:
+        self.packages = set(packages)
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        """The regular spec of a module of the named packages, with a lazy loader."""
+        if name.partition(".")[0] not in self.packages:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = importlib.util.LazyLoader(spec.loader)
+                return spec
+        return None
+
+
 def _serve(niceness: int) -> None:
     """The report process: yield the processor to the load, import GX, answer samples.
 
@@ -174,6 +209,7 @@ def _serve(niceness: int) -> None:
     os.nice(niceness)
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.meta_path.insert(0, _LazyImports(LAZY_PACKAGES))
     import great_expectations  # noqa: F401  (imported before any request: it takes seconds)
 
     while True:

@@ -195,9 +195,13 @@ def _judged(kind: ExportKind, key: list[str]) -> str:
     return f"""WITH valid AS (
                 SELECT __row, {keys}, __h FROM stg WHERE __drop IS NULL AND len(__fail) = 0
                 AND __row NOT IN (SELECT __row FROM ref_fail)),
+            -- Keys whose hash repeats: grouping integers first is cheaper than grouping
+            -- every key, and a hash collision only adds a key the next step clears.
+            hashed AS (SELECT hash({keys}) AS __k FROM valid GROUP BY 1 HAVING count(*) > 1),
             repeated AS (  -- min <> max: more than one version (cheaper than count DISTINCT)
                 SELECT {keys}, min(__h) <> max(__h) AS differ, min(__row) AS first_row
-                FROM valid GROUP BY ALL HAVING count(*) > 1),
+                FROM valid WHERE hash({keys}) IN (SELECT __k FROM hashed)
+                GROUP BY ALL HAVING count(*) > 1),
             existing AS ({existing}),
             judged AS (
                 SELECT v.__row,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import duckdb
 
 from etl import gx_report
@@ -9,6 +13,8 @@ from etl.kinds import export_kinds
 from etl.mapping import build_mapping, quote
 from etl.profiles import load_profile
 from etl.rules import settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_sample_is_the_first_kept_rows_in_file_order() -> None:
@@ -30,3 +36,36 @@ def test_the_sample_is_the_first_kept_rows_in_file_order() -> None:
         got = gx_report.sample(con, mapping)
     assert got.num_rows == limit
     assert [tuple(r.values()) for r in got.to_pylist()] == expected
+
+
+def test_the_report_process_gives_the_same_results_as_gx_in_process() -> None:
+    """The report process loads some of GX's dependencies lazily; that must change nothing."""
+    import pyarrow as pa
+
+    rows = pa.table(
+        {
+            "__row": [1, 2, 3, 4],
+            "year": [2026, 2026, 1999, 2026],
+            "kpi": ["wait_p90_min", "wait_p90_min", None, "complaints_per_10k"],
+            "outlet_code": ["03101", "03101", None, "1E5"],
+            "target": [8.0, -1.0, 5.0, None],
+        }
+    )
+    with gx_report.Checker() as checker:
+        from_process = checker.check(rows, "kpi_targets").result(timeout=120)
+    in_process = gx_report.validate(duckdb.from_arrow(rows).df(), "kpi_targets")
+    assert from_process == in_process
+    assert any(not r["success"] for r in in_process)  # the sample does fail expectations
+
+
+def test_lazy_packages_are_not_executed_until_used() -> None:
+    code = (
+        "import sys; from etl.gx_report import _LazyImports;"
+        " sys.meta_path.insert(0, _LazyImports(['email']));"
+        " import email.mime.text as t; from importlib.util import _LazyModule;"
+        " print(isinstance(t, _LazyModule), t.MIMEText('x')['Content-Type'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    assert out == ["True", "text/plain;", 'charset="us-ascii"']
