@@ -16,19 +16,22 @@ then :func:`scan_bytes`):
   holds exactly one delimiter less than the header has cells, so every line is one record
   with the header's number of fields, and none is blank.
 
-What remains is the encoding: DuckDB refuses any byte that is not UTF-8, and then the
-caller reads the file with :mod:`etl.read`, which gives the error naming the file and
-line (DuckDB's own message never reaches the operator). Records are numbered by their
-place in the table DuckDB reads them into (a plain scan keeps the file's order); records
-without any value are listed by the scan, because etl.read drops them but keeps the
-numbers of the others.
+* the bytes are UTF-8 (checked only where a piece holds a byte above ASCII), so DuckDB
+  cannot refuse one: a file with a bad byte goes to :mod:`etl.read`, whose error names
+  the file and line.
+
+Records are numbered by their place in the file, which a plain scan keeps (see
+:mod:`etl.stage`); records without any value are listed by the scan, because etl.read
+drops them but keeps the numbers of the others. Because every line is one record split at
+every delimiter, :func:`read_records` can give the text of a few numbered records back
+(for quarantine) without DuckDB keeping the whole file's text.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,6 +146,15 @@ def _line_pieces(
                 return
 
 
+def _is_utf8(data: np.ndarray) -> bool:
+    """Whether a piece of whole lines is valid UTF-8 (a character never spans a line end)."""
+    try:
+        codecs.utf_8_decode(data, "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _line_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each line of a piece starts and ends (at its LF, or at the end of the file)."""
     ends = np.flatnonzero(data == _NEWLINE)
@@ -162,14 +174,16 @@ class _Lines:
         self.is_separator[[self.delimiter, _NEWLINE, _RETURN]] = True
         self.fields = len(head.names)
         self.lines = self.returns = self.newlines = 0
-        self.quoted = self.non_ascii = self.edge = self.misshapen = False
+        self.quoted = self.non_ascii = self.undecodable = self.edge = self.misshapen = False
         self.empty: list[int] = []
 
     def add(self, data: np.ndarray) -> None:
         """Check a piece of the file that starts a line and ends one (or the file)."""
         starts, ends = _line_spans(data)
         self.quoted = self.quoted or bool(np.any(data == _QUOTE))
-        self.non_ascii = self.non_ascii or int(data.max()) >= 0x80
+        if int(data.max()) >= 0x80:
+            self.non_ascii = True
+            self.undecodable = self.undecodable or not _is_utf8(data)
         self.returns += int(np.count_nonzero(data == _RETURN))
         self.newlines += ends.size - (data[-1] != _NEWLINE)
         self.edge = self.edge or self._whitespace_at_edge(data)
@@ -198,7 +212,10 @@ class _Lines:
 
     def result(self, sha256: str) -> FileBytes:
         """The digest with the verdicts on the whole file."""
-        plain = not (self.quoted or self.misshapen) and self.returns in (0, self.newlines)
+        plain = not (self.quoted or self.misshapen or self.undecodable) and self.returns in (
+            0,
+            self.newlines,
+        )
         return FileBytes(
             sha256,
             plain=plain,
@@ -222,3 +239,25 @@ def csv_relation(path: Path, head: PlainHead) -> str:
         " quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8',"
         " compression = 'none')"
     )
+
+
+def read_records(path: Path, head: PlainHead, numbers: Iterable[int]) -> list[list[str | None]]:
+    """The numbered records (1 = the first line after the header): number, then text values.
+
+    Only for a file :func:`scan_bytes` found plain: each line is one record and its values
+    are the text between delimiters, an empty one NULL, exactly as :func:`csv_relation`
+    reads them. One pass over the file, keeping only the lines asked for, so quarantine
+    needs neither DuckDB nor memory for the text of the rows that load.
+    """
+    wanted = np.unique(np.fromiter(numbers, dtype=np.int64))
+    records: list[list[str | None]] = []
+    first = 0  # number of the piece's first line in the file (0 = the header)
+    for piece in _line_pieces(path):
+        starts, ends = _line_spans(piece)
+        low, high = np.searchsorted(wanted, [first, first + ends.size])
+        for number in wanted[low:high].tolist():
+            line = piece[starts[number - first] : ends[number - first]].tobytes()
+            text = line.removesuffix(b"\r").decode("utf-8")
+            records.append([number, *(v or None for v in text.split(head.delimiter))])
+        first += ends.size
+    return records

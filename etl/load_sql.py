@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from etl.mapping import quote
-from etl.raw import RawRows
+from etl.raw import RawRows, quarantined_records
 from warehouse.calendar import apply_holidays, ensure_covers
 
 # Per kind: statements moving the accepted rows (view ``src``) into the warehouse.
@@ -73,11 +73,12 @@ def quarantine_rows(
     """
     if not quarantined:
         return
+    records = quarantined_records(con, raw, "SELECT __row FROM fate WHERE fate = 'quarantined'")
     record = ", ".join(f"{quote(c)} := r.{quote(c)}" for c in raw.columns)
     con.execute(
         f"""INSERT INTO etl_quarantine
             SELECT {load_id}, f.__row, f.rules, to_json(struct_pack({record}))
-            FROM fate f JOIN ({raw.relation}) r ON r.__row = f.__row
+            FROM fate f JOIN ({records}) r ON r.__row = f.__row
             WHERE f.fate = 'quarantined'"""
     )
 

@@ -308,7 +308,7 @@ def _validate_and_move(
         _no_rows(outcome)
         return None
     step("validating", 0.2)
-    stage(con, raw, mapping, profile, file_name=outcome.path.name)
+    raw = stage(con, raw, mapping, profile, file_name=outcome.path.name)
     fates = decide(con, mapping, profile)
     _fill(outcome, fates)
     if reason := _too_many_bad_rows(fates):

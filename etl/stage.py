@@ -8,17 +8,21 @@ earlier in the file) or ``load``. Nothing is written to the warehouse tables her
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from etl.direct import FileBytes
 from etl.kinds import ExportKind
 from etl.mapping import FREE_TEXT, Mapping, literal, quote, text_sql, typed_sql
 from etl.normalise import normalise_sql
 from etl.profiles import Profile
-from etl.raw import RawRows
+from etl.raw import RawRows, delete_empty, materialise, reference
 from etl.rules import failures_sql, reference_checks, row_checks, suite
 from etl.subtotals import subtotal_sql
 
@@ -39,6 +43,11 @@ DEFAULTS = {
     "staff": "coalesce(status, 'active') AS status",
     "complaints": "coalesce(is_complex, severity <> 'minor') AS is_complex",
 }
+# The staged rows of a file; view ``stg`` adds their numbers when they are positional.
+_STAGED = "stg_rows"
+# Plan operators that keep the rows of a single scan in their order (DuckDB's order
+# preservation: a file scan, and expressions over its rows).
+ORDER_KEEPING_OPERATORS = {"READ_CSV", "PROJECTION"}
 # A file covering one month ends its name with it: transactions_2026-03.csv, 交易_2026-03.xlsx.
 PERIOD_IN_NAME = re.compile(r"(?:^|[^0-9-])(20\d{2})-(\d{2})$")
 
@@ -74,13 +83,43 @@ def stage(
     profile: Profile,
     *,
     file_name: str,
-) -> None:
-    """Create temp table ``stg``: one row per data row, canonical typed columns, row checks.
+) -> RawRows:
+    """Create view ``stg``: one row per data row, canonical typed columns, row checks.
 
     One pass over the records in layers (trimmed text, source expression, text, type,
     defaults): ``__drop`` names the rule dropping the row (a subtotal row or a profile
     rule), ``__fail`` lists the row-level rules it fails (a value present but not
     castable is one), ``__h`` hashes its canonical content.
+
+    A direct file (:mod:`etl.direct`) is staged straight from DuckDB's scan of it, in one
+    statement, when that statement only scans and computes (no join, which could reorder
+    rows): the rows are then numbered by their place in the staged table, which is their
+    place in the file. Otherwise its records are read into a table first. Returns the
+    records actually staged from, which quarantine copies text from.
+    """
+    drop_staged(con)
+    if raw.direct is not None:
+        select = _staging_select(raw, mapping, profile, file_name, numbered=False)
+        with _in_lists_as_expressions(con):
+            if not _only_scans_and_computes(con, select):
+                raw = materialise(con, raw)
+            elif _stage_in_file_order(con, select, raw.direct.scanned):
+                return raw
+            else:
+                raw = reference(con, raw)
+    select = _staging_select(raw, mapping, profile, file_name, numbered=True)
+    con.execute(f"CREATE TEMP TABLE {_STAGED} AS {select}")
+    con.execute(f"CREATE TEMP VIEW stg AS SELECT * FROM {_STAGED}")
+    return raw
+
+
+def _staging_select(
+    raw: RawRows, mapping: Mapping, profile: Profile, file_name: str, *, numbered: bool
+) -> str:
+    """The SELECT staging the records of ``raw.relation`` (see :func:`stage`).
+
+    ``numbered``: the relation has ``__row``, passed through; otherwise the rows are
+    numbered by position afterwards.
     """
     free = {column for f, column in mapping.sources.items() if f in FREE_TEXT}
     trimmed = ", ".join(
@@ -111,23 +150,69 @@ def stage(
         if c.name not in profile.skip_rules
     ]
     final = ", ".join(quote(f) for f in fields)
-    drop_staged(con)
-    con.execute(
-        f"""CREATE TEMP TABLE stg AS
-            WITH n AS (SELECT __row, {trimmed} FROM ({raw.relation})),
-                 a AS (SELECT __row, CASE {" ".join(drops)} END AS __drop, {source} FROM n),
-                 b AS (SELECT __row, __drop, {text} FROM a),
-                 c AS (SELECT __row, __drop, {", ".join(typed)} FROM b),
+    row = "__row, " if numbered else ""
+    return f"""WITH n AS (SELECT {row}{trimmed} FROM ({raw.relation})),
+                 a AS (SELECT {row}CASE {" ".join(drops)} END AS __drop, {source} FROM n),
+                 b AS (SELECT {row}__drop, {text} FROM a),
+                 c AS (SELECT {row}__drop, {", ".join(typed)} FROM b),
                  d AS (SELECT *{replace} FROM c)
-            SELECT __row, __drop, {final},
+            SELECT {row}__drop, {final},
                    {failures_sql(checks)} AS __fail, hash({final}) AS __h
             FROM d"""
-    )
+
+
+@contextlib.contextmanager
+def _in_lists_as_expressions(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Keep ``x IN (a, b, ...)`` an expression while inside: DuckDB turns long lists into joins."""
+    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
+    disabled = ",".join(filter(None, [before, "in_clause"]))
+    con.execute(f"SET disabled_optimizers = {literal(disabled)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET disabled_optimizers = {literal(before)}")
+
+
+def _only_scans_and_computes(con: duckdb.DuckDBPyConnection, select: str) -> bool:
+    """Whether DuckDB plans ``select`` as a file scan and projections only.
+
+    Why: DuckDB guarantees that such a plan keeps the rows in file order (a join, say from
+    a profile's SQL looking another table up, does not).
+    """
+    plan = con.execute(f"EXPLAIN (FORMAT json) {select}").fetchall()[0][1]
+    pending = list(json.loads(plan))
+    while pending:
+        node = pending.pop()
+        if node["name"] not in ORDER_KEEPING_OPERATORS:
+            return False
+        pending += node.get("children", [])
+    return True
+
+
+def _stage_in_file_order(con: duckdb.DuckDBPyConnection, select: str, scanned: FileBytes) -> bool:
+    """Stage a direct file in one statement; False (nothing staged) if DuckDB refuses it.
+
+    The rows are numbered by ``rowid``: their place in the table, which a plan of scans
+    and projections fills in file order. A count other than the scan's, which cannot
+    happen for a plain file, is never trusted blind either.
+    """
+    try:
+        con.execute(f"CREATE TEMP TABLE {_STAGED} AS {select}")
+    except duckdb.Error:  # a byte DuckDB refuses: the reference reader says which line
+        drop_staged(con)
+        return False
+    if con.execute(f"SELECT count(*) FROM {_STAGED}").fetchall()[0][0] != scanned.records:
+        drop_staged(con)
+        return False
+    delete_empty(con, _STAGED, scanned)
+    con.execute(f"CREATE TEMP VIEW stg AS SELECT rowid + 1 AS __row, * FROM {_STAGED}")
+    return True
 
 
 def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
     """Drop a file's staged rows and fates, to free their memory for the next file."""
-    for table in ("stg", "fate", "ref_fail"):
+    con.execute("DROP VIEW IF EXISTS stg")
+    for table in (_STAGED, "fate", "ref_fail"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 

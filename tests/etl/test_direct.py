@@ -9,6 +9,7 @@ make DuckDB fail, so that the reference reader's rows or error stand.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -16,11 +17,11 @@ import pytest
 
 import etl.direct as direct_module
 import etl.raw as raw_module
-from etl.direct import PlainHead, csv_relation, plain_head, scan_bytes
+from etl.direct import PlainHead, csv_relation, plain_head, read_records, scan_bytes
 from etl.kinds import export_kinds
 from etl.mapping import build_mapping
 from etl.profiles import load_profile
-from etl.raw import open_raw
+from etl.raw import materialise, open_raw
 from etl.read import ReadError, read_export
 from etl.stage import stage
 from tests.export_rows import transaction_row
@@ -58,11 +59,16 @@ def _direct_records(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     def refuse(*args, **kwargs):
         raise AssertionError("the direct path should have read the file")
 
+    head, scanned = _plain(path)
     with monkeypatch.context() as patch, duckdb.connect() as con:
         patch.setattr(raw_module, "read_export", refuse)
-        raw = open_raw(con, path, encoding=None, plain=_plain(path))
-        rows = con.sql(f"SELECT * FROM ({raw.relation}) ORDER BY __row").fetchall()
-    assert raw.rows == len(rows)
+        raw = open_raw(con, path, encoding=None, plain=(head, scanned))
+        assert raw.direct is not None  # numbered by position: staged straight from the scan
+        table = materialise(con, raw)
+        rows = con.sql(f"SELECT * FROM ({table.relation}) ORDER BY __row").fetchall()
+    assert raw.rows == table.rows == len(rows)
+    # Read back by number (for quarantine), the records are the same text.
+    assert read_records(path, head, [r[0] for r in rows]) == [list(r) for r in rows]
     return rows
 
 
@@ -139,8 +145,8 @@ def test_staged_rows_are_the_same_either_way(tmp_path: Path) -> None:
 def test_rows_keep_file_order_across_duckdb_threads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Big enough for DuckDB to split the file between threads, and staged through hash
-    # joins that reorder rows: a row's number must still be its place in the file.
+    # Big enough for DuckDB to split the file between threads, and staged straight from
+    # the scan (no records table): a row's number must still be its place in the file.
     path = tmp_path / "transactions_2025-12.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write(",".join(TX_HEADER) + "\n")
@@ -153,11 +159,39 @@ def test_rows_keep_file_order_across_duckdb_threads(
     monkeypatch.setattr(raw_module, "read_export", None)  # DuckDB must read it
     with duckdb.connect() as con:
         raw = open_raw(con, path, encoding=None, plain=_plain(path))
-        stage(con, raw, build_mapping(TX_HEADER, profile), profile, file_name=path.name)
+        staged = stage(con, raw, build_mapping(TX_HEADER, profile), profile, file_name=path.name)
+        assert staged.direct is not None
         count, misplaced = con.sql(
             "SELECT count(*), count(*) FILTER (txn_id::BIGINT <> __row - 1) FROM stg"
         ).fetchall()[0]
     assert (raw.rows, count, misplaced) == (400_001, 400_001, 0)
+
+
+def test_a_profile_joining_another_table_stages_from_a_table_in_file_order(
+    tmp_path: Path,
+) -> None:
+    # A profile's SQL that looks another table up makes DuckDB plan a join, which need not
+    # keep the file's order: the records are read into a table first, and numbered there.
+    rows = [TX_HEADER] + [_tx(txn_id=f"{i:018d}") for i in range(30_000)]
+    rows[1_000] = [""] * len(TX_HEADER)  # a valueless record, deleted
+    path = _write(tmp_path / "transactions_2025-12.csv", rows)
+    yaml = tmp_path / "lookup.yaml"
+    yaml.write_text(
+        'name: lookup\nfields:\n  customer_segment: {sql: "(SELECT max(segment) FROM segments)"}\n',
+        encoding="utf-8",
+    )
+    profile = load_profile(str(yaml))
+    mapping = build_mapping(TX_HEADER, profile)
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE segments AS SELECT 'vip' AS segment")
+        raw = open_raw(con, path, encoding=None, plain=_plain(path))
+        staged = stage(con, raw, mapping, profile, file_name=path.name)
+        count, misplaced, vip = con.sql(
+            "SELECT count(*), count(*) FILTER (txn_id::BIGINT <> __row - 1),"
+            " count(*) FILTER (customer_segment = 'vip') FROM stg"
+        ).fetchall()[0]
+    assert staged.direct is None  # staged from the records table, not the scan
+    assert (count, misplaced, vip) == (29_999, 0, 29_999)
 
 
 # ---------------------------------------------------------------- where DuckDB differs
@@ -216,20 +250,31 @@ def test_files_the_direct_path_does_not_take(
 def test_a_bad_byte_beyond_the_head_makes_etl_read_name_the_line(
     tmp_path: Path, bad: bytes, error: str
 ) -> None:
-    # The head (first megabyte) is clean UTF-8 and the bytes are plain, so DuckDB reads
-    # the file; it refuses the byte, and etl.read gives the error naming file and line.
-    lines = ["编号,网点名称,业务类型"] + [f"{i:08d},城关网点,存款" for i in range(60_000)]
+    # The head (first megabyte) is clean UTF-8 and the shape is plain, but the scan finds
+    # the byte: the file goes to etl.read, whose error names file and line.
+    lines = ["网点号,网点名称,网点类型"] + [f"{i:08d},城关网点,分社" for i in range(60_000)]
     data = ("\n".join(lines) + "\n").encode()
     assert len(data) > 1 << 20
     path = tmp_path / "late_bad.csv"
     path.write_bytes(data + b"1," + bad + b",x\n")
-    head, scanned = _plain(path)
+    head = plain_head(path, None)
+    assert head is not None
+    scanned = scan_bytes(path, head)
+    assert not scanned.plain
     with duckdb.connect() as con:
-        with pytest.raises(duckdb.Error):
+        with pytest.raises(duckdb.Error):  # what DuckDB would have done
             con.execute(f"CREATE TABLE t AS {csv_relation(path, head)}")
         with pytest.raises(ReadError, match=error) as err:
             open_raw(con, path, encoding=None, plain=(head, scanned))
     assert str(path) in str(err.value)
+    # Were a refused byte ever to pass the scan, staging falls back to etl.read all the same.
+    profile = load_profile("default")
+    mapping = build_mapping(head.header, profile, "outlets")
+    with duckdb.connect() as con:
+        raw = open_raw(con, path, encoding=None, plain=(head, replace(scanned, plain=True)))
+        assert raw.direct is not None
+        with pytest.raises(ReadError, match=error):
+            stage(con, raw, mapping, profile, file_name=path.name)
 
 
 # ---------------------------------------------------------------- the byte scan

@@ -422,6 +422,43 @@ def test_a_plain_csv_is_read_by_duckdb_directly(
     assert json.loads(raw) == rows[3] | {"reversal_of": None}  # as read: text, empty is null
 
 
+def test_a_big_plain_csv_loads_as_the_reference_reader_would(
+    warehouse: Path, on_duty, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Big enough for DuckDB to read it with several threads; defects, duplicates and
+    # valueless records scattered through it. Loaded directly and through etl.read, the
+    # warehouses must hold the same rows, quarantine the same row numbers with the same
+    # raw records, and count the same fates.
+    staff, outlet, day = on_duty
+    rows = [transaction_row(f"B-{i:07d}", staff, outlet, day) for i in range(240_000)]
+    for i in range(7, len(rows), 9_973):
+        rows[i]["amount"] = "-1"  # out of range
+    for i in range(11, len(rows), 14_983):
+        rows[i] = dict(rows[i - 1])  # a duplicate of the row before
+    for i in range(13, len(rows), 19_997):
+        rows[i] = dict.fromkeys(HEADER, "")  # a record without any value
+    path = _write(tmp_path / f"transactions_{day:%Y-%m}.csv", rows)
+    assert path.stat().st_size > 32 << 20  # more than one of DuckDB's CSV buffers
+    other = tmp_path / "reference.duckdb"
+    shutil.copyfile(warehouse, other)
+    [direct] = _load(warehouse, path)
+    monkeypatch.setattr("etl.pipeline.plain_head", lambda *args: None)  # etl.read only
+    [reference] = _load(other, path)
+    fates = ("status", "read", "loaded", "duplicate", "quarantined", "dropped", "rule_counts")
+    assert [getattr(direct, f) for f in fates] == [getattr(reference, f) for f in fates]
+    assert direct.quarantined == len(range(7, len(rows), 9_973)) > 10
+    queries = [
+        "SELECT source_row, rules, raw_record::VARCHAR FROM etl_quarantine ORDER BY ALL",
+        "SELECT * EXCLUDE (load_id) FROM fact_transaction ORDER BY txn_id",
+    ]
+    for query in queries:
+        with (
+            duckdb.connect(str(warehouse), read_only=True) as one,
+            duckdb.connect(str(other), read_only=True) as two,
+        ):
+            assert one.sql(query).fetchall() == two.sql(query).fetchall()
+
+
 def test_a_bad_byte_in_a_plain_csv_rejects_it_naming_the_line(
     warehouse: Path, on_duty, tmp_path: Path
 ) -> None:
