@@ -71,6 +71,8 @@ def next_version(db_path: Path, *, locked: bool = False) -> Iterator[duckdb.Duck
             shutil.copyfile(db_path, staging)
         con = duckdb.connect(str(staging))
         con.execute(f"SET memory_limit = '{load_config('settings')['etl']['duckdb_memory_limit']}'")
+        # DuckDB would draw its own progress bar over the operator's for long statements.
+        con.execute("SET enable_progress_bar = false")
         try:
             migrate(con)
             yield con

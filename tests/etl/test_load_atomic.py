@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl.atomic import next_version
 from etl.pipeline import LoadOptions, load_paths
 from tests.conftest import SmallCounty
 
@@ -201,3 +202,10 @@ def test_a_second_writer_waits_for_the_first(small_county: SmallCounty, tmp_path
     assert done.is_set()
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM dim_outlet").fetchall()[0][0] > 0
+
+
+def test_the_load_connection_draws_no_progress_bar_of_its_own(tmp_path: Path) -> None:
+    # DuckDB prints a bar for statements over 2 s, over the operator's own progress bar.
+    with next_version(tmp_path / "w.duckdb") as con:
+        setting = con.execute("SELECT current_setting('enable_progress_bar')").fetchall()
+    assert setting == [(False,)]
