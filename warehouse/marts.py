@@ -20,6 +20,10 @@ so a KPI computed from a mart equals the KPI computed from the base tables row f
   reversed originals, and a fingerprint of the definition and the dimensions. A KPI uses a
   mart only while the row count and last load still match the warehouse, so a load that
   forgot to refresh costs speed, never correctness.
+- ``mart_sql``: the compiled statements appending a load's rows to each mart, under the
+  fingerprint of the code and schema that compiled them (:mod:`warehouse.mart_compile`
+  compiles them with ibis, which a refresh then only imports when they are missing or
+  were compiled by other code, or when a reversal re-derives older partitions).
 
 ``refresh`` is called by the ETL at the end of every load, on the writable connection. It
 brings a mart up to date incrementally when the only changes since its last refresh are
@@ -35,21 +39,19 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import importlib.metadata
+import importlib.util
 import json
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import ibis
-import ibis.expr.types as ir
-from ibis.backends import BaseBackend
-from ibis.backends.sql.datatypes import DuckDBType
 
-from warehouse.kpi import relations
-from warehouse.kpi.relations import base_events, base_roster, cells, table
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,13 @@ MART_EVENT = "mart_event"
 MART_CELL = "mart_event_cell"
 MART_ROSTER = "mart_roster_hour"
 MART_META = "mart_meta"
+# Compiled statements of the usual refresh (new rows appended), kept beside the marts so
+# that a load need not import ibis to compile them again (see ``_Statements``).
+MART_SQL = "mart_sql"
+# Views of the rows a refresh appends (those of loads after the one the mart covered).
+NEW_ROWS = {"fact_transaction": "_mart_new_fact", "fact_roster": "_mart_new_roster"}
+# The modules whose source decides what the marts hold and how they are written.
+DEFINING_MODULES = ("warehouse.kpi.relations", "warehouse.mart_compile", __name__)
 
 # mart name -> (source table whose row count it reflects, sort order of the mart), in
 # build order: the cell mart is summed from the event mart.
@@ -170,11 +179,12 @@ def refresh(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> dict[str, 
     Example: ``refresh(duckdb.connect("data/warehouse.duckdb"))`` returns
     ``{"mart_event": <rows>, "mart_event_cell": <rows>, "mart_roster_hour": <rows>}``.
     """
-    backend = ibis.duckdb.from_connection(con)
     tables = _table_names(con)
     previous = _read_meta(con, tables)
     last_load = _last_load_id(con, tables)
-    fingerprints = _fingerprints(con, tables)
+    common = _definition(con, tables)
+    fingerprints = _fingerprints(con, common)
+    statements = _Statements(con, tables, json.dumps(common, sort_keys=True))
     # The event and cell marts normally share their source state: query it once.
     state = functools.cache(lambda source, since: _source_state(con, source, since))
     flips_of = functools.cache(lambda since: _explained_flips(con, since))
@@ -203,9 +213,9 @@ def refresh(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> dict[str, 
             elif (plan.mode, plan.since, plan.flips) != (event.mode, event.since, event.flips):
                 plan = _Plan(FULL, f"mart_meta record differs from {MART_EVENT}'s")
         if plan.mode == FULL:
-            _build_full(con, backend, name)
+            _build_full(con, statements, name)
         elif plan.mode == INCREMENTAL:
-            _build_incremental(con, backend, name, plan)
+            _build_incremental(con, statements, name, plan)
         written[name] = int(_scalar(con, f"SELECT count(*) FROM {name}") or 0)
         if name == MART_EVENT and plan.mode != FULL and written[name] != sources[name].rows:
             # One mart row per fact row: a mismatch means the warehouse changed in a way the
@@ -214,7 +224,7 @@ def refresh(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> dict[str, 
                 "%s: %d rows for %d events; rebuilding", name, written[name], sources[name].rows
             )
             plan = _Plan(FULL, "event count differs from fact_transaction after refresh")
-            _build_full(con, backend, name)
+            _build_full(con, statements, name)
             written[name] = int(_scalar(con, f"SELECT count(*) FROM {name}") or 0)
         plans[name] = plan
         _record(con, name, sources[name], last_load, written[name], fingerprints[name], plan, now)
@@ -227,6 +237,8 @@ def refresh(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> dict[str, 
         )
     for temp in ("_mart_new_parts", "_mart_flip_parts", "_mart_parts"):
         con.execute(f"DROP TABLE IF EXISTS temp.{temp}")
+    for view in NEW_ROWS.values():
+        con.execute(f"DROP VIEW IF EXISTS temp.{view}")
     return written
 
 
@@ -299,23 +311,35 @@ def _read_meta(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, _M
     }
 
 
-def _fingerprints(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, dict[str, str]]:
-    """Per mart: what its rows depend on besides the fact rows (compared between refreshes).
+def _definition(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, str]:
+    """What every mart's rows and statements depend on besides the data: code and schema.
 
-    ``code`` hashes the source of the relation definitions and of this module with the ibis
+    ``code`` hashes the source of the modules defining and writing the marts with the ibis
     and DuckDB versions, so any change to how a mart is defined or written rebuilds it once
-    (the compiled SQL would be finer but is not stable: ibis orders some column lists by
-    Python's per-process string hashing). Each dimension is its row count and an
-    order-independent sum of row hashes: a few milliseconds on the small dimension tables.
+    and compiles its statements again (the compiled SQL itself is no fingerprint: ibis
+    orders some column lists by Python's per-process string hashing). The modules are
+    found, not imported: a refresh that compiles nothing never imports ibis.
     """
     schema_version = None
     if "schema_migrations" in tables:
         schema_version = _scalar(con, "SELECT max(version) FROM schema_migrations")
     code = hashlib.sha256()
-    for module in (relations, sys.modules[__name__]):
-        code.update(Path(str(module.__file__)).read_bytes())
-    code.update(f"ibis {ibis.__version__} duckdb {duckdb.__version__}".encode())
-    common = {"code": code.hexdigest()[:16], "schema_version": str(schema_version)}
+    for module in DEFINING_MODULES:
+        spec = importlib.util.find_spec(module)
+        code.update(Path(str(spec.origin if spec else module)).read_bytes())
+    versions = (importlib.metadata.version("ibis-framework"), duckdb.__version__)
+    code.update("ibis {} duckdb {}".format(*versions).encode())
+    return {"code": code.hexdigest()[:16], "schema_version": str(schema_version)}
+
+
+def _fingerprints(
+    con: duckdb.DuckDBPyConnection, common: dict[str, str]
+) -> dict[str, dict[str, str]]:
+    """Per mart: what its rows depend on besides the fact rows (compared between refreshes).
+
+    The definition (:func:`_definition`), and each dimension as its row count and an
+    order-independent sum of row hashes: a few milliseconds on the small dimension tables.
+    """
     dims = {d: _table_hash(con, d) for d in sorted({d for ds in DIMENSIONS.values() for d in ds})}
     return {name: {**common, **{d: dims[d] for d in DIMENSIONS[name]}} for name in MARTS}
 
@@ -430,68 +454,93 @@ def _explained_flips(con: duckdb.DuckDBPyConnection, since: int | None) -> int:
 # -- writing the marts ------------------------------------------------------------------
 
 
-def _typed(expr: ir.Table, select_sql: str, order: tuple[str, ...]) -> str:
-    """Wrap a compiled query so every column gets exactly the type ibis gave it, sorted.
+class _Statements:
+    """The statements appending new rows to each mart, compiled once per definition.
 
-    ibis leaves out casts it considers no-ops, but DuckDB sums integers into 128-bit
-    integers; pinning the declared types keeps the marts narrow and their reads typed
-    the same as the base relations.
+    Kept in table ``mart_sql`` under the definition's fingerprint (:func:`_definition`):
+    a refresh with the same code and schema reads them back instead of importing ibis and
+    compiling them (about half a second of a load). They read the new rows from the
+    ``NEW_ROWS`` views and the touched partitions from ``_mart_parts``, so they do not
+    change from one load to the next. A full build compiles them too, ready for the next
+    load.
     """
-    columns = ", ".join(
-        f'CAST("{col}" AS {DuckDBType.to_string(dtype)}) AS "{col}"'
-        for col, dtype in expr.schema().items()
-    )
-    order_by = ", ".join(f'"{col}"' for col in order)
-    return f"SELECT {columns} FROM ({select_sql}) AS src ORDER BY {order_by}"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tables: set[str], key: str) -> None:
+        self.con, self.key = con, key
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {MART_SQL} (mart VARCHAR PRIMARY KEY,"
+            " fingerprint VARCHAR NOT NULL, statement VARCHAR NOT NULL)"
+        )
+        rows = con.execute(
+            f"SELECT mart, statement FROM {MART_SQL} WHERE fingerprint = ?", [key]
+        ).fetchall()
+        self.stored: dict[str, str] = dict(rows)
+        self._backend: BaseBackend | None = None
+
+    def backend(self) -> BaseBackend:
+        """The ibis backend, created (and ibis imported) on first need."""
+        if self._backend is None:
+            from warehouse import mart_compile
+
+            self._backend = mart_compile.backend(self.con)
+        return self._backend
+
+    def append(self, name: str) -> str:
+        """The SELECT of the rows to append to mart ``name``, compiled if not stored."""
+        if name not in self.stored:
+            from warehouse import mart_compile
+
+            order = MARTS[name][1]
+            compilers: dict[str, Callable[[BaseBackend], str]] = {
+                MART_EVENT: lambda b: mart_compile.events_of(
+                    b, NEW_ROWS["fact_transaction"], order
+                ),
+                MART_CELL: lambda b: mart_compile.cells_of(
+                    b, MART_EVENT, "_mart_parts", list(PARTITION), order
+                ),
+                MART_ROSTER: lambda b: mart_compile.roster_of(b, NEW_ROWS["fact_roster"], order),
+            }
+            statement = compilers[name](self.backend())
+            self.con.execute(
+                f"INSERT OR REPLACE INTO {MART_SQL} VALUES (?, ?, ?)", [name, self.key, statement]
+            )
+            self.stored[name] = statement
+        return self.stored[name]
 
 
-def _relation(backend: BaseBackend, name: str) -> ir.Table:
-    """The full relation a mart materialises."""
-    builders: dict[str, Callable[[], ir.Table]] = {
-        MART_EVENT: lambda: base_events(backend),
-        MART_CELL: lambda: cells(table(backend, MART_EVENT)),
-        MART_ROSTER: lambda: base_roster(backend),
-    }
-    return builders[name]()
+def _build_full(con: duckdb.DuckDBPyConnection, statements: _Statements, name: str) -> None:
+    """Rebuild a mart from scratch, and have its append statement ready for the next load."""
+    from warehouse import mart_compile
 
-
-def _build_full(con: duckdb.DuckDBPyConnection, backend: BaseBackend, name: str) -> None:
-    """Rebuild a mart from scratch."""
-    expr = _relation(backend, name)
-    sql = _typed(expr, ibis.to_sql(expr, dialect="duckdb"), MARTS[name][1])
+    order = MARTS[name][1]
+    sql = mart_compile.full_select(statements.backend(), name, MART_EVENT, order)
     con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+    _new_rows_view(con, MARTS[name][0], None)
+    con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _mart_parts AS"
+        f" SELECT {', '.join(PARTITION)} FROM fact_transaction WHERE false"
+    )
+    statements.append(name)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, name: str, expr: ir.Table) -> None:
-    """Append the rows of a relation to a mart, sorted like a full build."""
-    sql = _typed(expr, ibis.to_sql(expr, dialect="duckdb"), MARTS[name][1])
-    con.execute(f"INSERT INTO {name} BY NAME {sql}")
-
-
-def _newer(t: ir.Table, since: int | None) -> ir.Table:
-    """Rows of a fact table loaded after ``since`` (every row when None)."""
-    return t if since is None else t.filter(t.load_id > since)
-
-
-def _with_source(expr: ir.Table, source: ir.Table, rows: ir.Table) -> ir.Table:
-    """The same relation computed over ``rows`` (a subset of the source table)."""
-    return expr.op().replace({source.op(): rows.op()}).to_expr()
+def _new_rows_view(con: duckdb.DuckDBPyConnection, source: str, since: int | None) -> None:
+    """Point the source's ``NEW_ROWS`` view at its rows loaded after ``since`` (all: None)."""
+    newer = "" if since is None else f" WHERE load_id > {int(since)}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {NEW_ROWS[source]} AS SELECT * FROM {source}{newer}")
 
 
 def _build_incremental(
-    con: duckdb.DuckDBPyConnection, backend: BaseBackend, name: str, plan: _Plan
+    con: duckdb.DuckDBPyConnection, statements: _Statements, name: str, plan: _Plan
 ) -> None:
     """Apply the new loads to a mart that matched the warehouse up to ``plan.since``."""
     since = plan.since
     if name == MART_EVENT:
-        ft = table(backend, "fact_transaction")
-        rows = _newer(ft, since)
         newer = "" if since is None else f" WHERE load_id > {int(since)}"
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _mart_new_parts AS"
             f" SELECT DISTINCT outlet_code, business_date FROM fact_transaction{newer}"
         )
-        if plan.flips:
+        if plan.flips and since is not None:
             # Re-derive whole partitions holding an original a new reversal points at.
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _mart_flip_parts AS"
@@ -505,10 +554,14 @@ def _build_incremental(
                 f"DELETE FROM {name} m USING temp._mart_flip_parts p"
                 " WHERE m.outlet_code = p.outlet_code AND m.business_date = p.business_date"
             )
-            fp = table(backend, "_mart_flip_parts")
-            flipped = (fp.outlet_code == ft.outlet_code) & (fp.business_date == ft.business_date)
-            rows = ft.filter((ft.load_id > since) | flipped.any())  # EXISTS: ft's own schema
-        _insert(con, name, _with_source(base_events(backend), ft, rows))
+            from warehouse import mart_compile
+
+            order = MARTS[name][1]
+            b = statements.backend()
+            sql = mart_compile.events_flipped(b, since, "_mart_flip_parts", order)
+        else:
+            _new_rows_view(con, "fact_transaction", since)
+            sql = statements.append(name)
     elif name == MART_CELL:
         union = "UNION SELECT * FROM temp._mart_flip_parts" if plan.flips else ""
         con.execute(
@@ -519,17 +572,16 @@ def _build_incremental(
             f"DELETE FROM {name} c USING temp._mart_parts p"
             " WHERE c.outlet_code = p.outlet_code AND c.business_date = p.business_date"
         )
-        events = table(backend, MART_EVENT)
-        parts = table(backend, "_mart_parts")
-        _insert(con, name, cells(events.semi_join(parts, list(PARTITION))))
-    elif name == MART_ROSTER:
-        fr = table(backend, "fact_roster")
-        _insert(con, name, _with_source(base_roster(backend), fr, _newer(fr, since)))
+        sql = statements.append(name)
+    else:
+        _new_rows_view(con, "fact_roster", since)
+        sql = statements.append(name)
+    con.execute(f"INSERT INTO {name} BY NAME {sql}")
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:
     """Remove the marts (KPIs then read the base tables); used by tests and benchmarks."""
-    for name in (*MARTS, MART_META):
+    for name in (*MARTS, MART_META, MART_SQL):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 

@@ -291,6 +291,46 @@ def test_incremental_refresh_equals_full_rebuild_after_each_load(tmp_path: Path)
     )
 
 
+def test_a_usual_refresh_uses_the_kept_statements_and_compiles_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "w.duckdb"
+    con = _staged(db)
+    marts.refresh(con)  # full builds compile the append statements for the next load
+    kept = con.sql(f"SELECT mart, fingerprint FROM {marts.MART_SQL} ORDER BY 1").fetchall()
+    assert [m for m, _ in kept] == sorted(marts.MARTS)
+    assert len({f for _, f in kept}) == 1
+
+    def no_compiling(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a usual refresh must not compile")
+
+    from warehouse import mart_compile
+
+    with monkeypatch.context() as patch:
+        for name in ("backend", "events_of", "cells_of", "roster_of", "full_select"):
+            patch.setattr(mart_compile, name, no_compiling)
+        _load(con, 2)  # new rows only: nothing flipped
+        marts.refresh(con)
+    assert _modes(con) == dict.fromkeys(marts.MARTS, "incremental")
+    assert_same_as_full_rebuild(con, db)
+
+
+def test_statements_kept_for_another_definition_are_compiled_again(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    con = _staged(db)
+    marts.refresh(con)
+    current = con.sql(f"SELECT DISTINCT fingerprint FROM {marts.MART_SQL}").fetchall()
+    # As if written by older code: a statement that would append nothing.
+    con.execute(
+        f"UPDATE {marts.MART_SQL} SET fingerprint = 'older',"
+        " statement = 'SELECT * FROM ' || mart || ' WHERE false'"
+    )
+    _load(con, 2)
+    marts.refresh(con)
+    assert con.sql(f"SELECT DISTINCT fingerprint FROM {marts.MART_SQL}").fetchall() == current
+    assert_same_as_full_rebuild(con, db)
+
+
 def test_dimension_change_rebuilds_the_marts_that_read_it(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     con = _staged(db)
