@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 from ibis.backends.sql.datatypes import DuckDBType
 
-from warehouse.kpi.relations import base_roster, cells, event_facts, event_measures, table
+from warehouse.kpi.relations import base_events, base_roster, cells, table
 
 
 def backend(con: duckdb.DuckDBPyConnection) -> BaseBackend:
@@ -47,33 +47,33 @@ def typed_select(expr: ir.Table, order: tuple[str, ...]) -> str:
 def full_select(b: BaseBackend, name: str, event_mart: str, order: tuple[str, ...]) -> str:
     """The whole relation mart ``name`` materialises (cells are summed from ``event_mart``)."""
     builders: dict[str, Callable[[], ir.Table]] = {
-        "mart_event": lambda: event_facts(b),
-        "mart_event_cell": lambda: cells(event_measures(table(b, event_mart))),
+        "mart_event": lambda: base_events(b),
+        "mart_event_cell": lambda: cells(table(b, event_mart)),
         "mart_roster_hour": lambda: base_roster(b),
     }
     return typed_select(builders[name](), order)
 
 
 def events_of(b: BaseBackend, rows: str, order: tuple[str, ...]) -> str:
-    """The event facts of the fact rows in table or view ``rows`` only."""
+    """The event relation of the fact rows in table or view ``rows`` only."""
     ft = table(b, "fact_transaction")
-    return typed_select(_with_source(event_facts(b), ft, table(b, rows)), order)
+    return typed_select(_with_source(base_events(b), ft, table(b, rows)), order)
 
 
 def events_flipped(b: BaseBackend, since: int, flipped_parts: str, order: tuple[str, ...]) -> str:
-    """The event facts of loads after ``since`` and of every partition in ``flipped_parts``."""
+    """The events of loads after ``since`` and of every partition in ``flipped_parts``."""
     ft = table(b, "fact_transaction")
     fp = table(b, flipped_parts)
     flipped = (fp.outlet_code == ft.outlet_code) & (fp.business_date == ft.business_date)
     rows = ft.filter((ft.load_id > since) | flipped.any())  # EXISTS: ft's own schema
-    return typed_select(_with_source(event_facts(b), ft, rows), order)
+    return typed_select(_with_source(base_events(b), ft, rows), order)
 
 
 def cells_of(
     b: BaseBackend, event_mart: str, parts: str, keys: list[str], order: tuple[str, ...]
 ) -> str:
     """The cells of the partitions listed in table ``parts``, summed from ``event_mart``."""
-    events = event_measures(table(b, event_mart))
+    events = table(b, event_mart)
     return typed_select(cells(events.semi_join(table(b, parts), keys)), order)
 
 

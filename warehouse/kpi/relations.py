@@ -37,11 +37,7 @@ deposits / withdrawals  amount of a served event of a type with cash_flow_sign +
 ======================  ===============================================================
 
 The event relation also keeps ``wait_s`` and ``service_s`` per event, which is what exact
-percentiles are computed from. It is computed in two steps: :func:`event_facts` joins the
-keys and the few facts the measures need (status, reversal flag, wait, duration, rating,
-amount, the type's standard time and cash-flow sign), which is what the event mart
-stores; :func:`event_measures` derives the measures from those facts, over the base
-tables or over the mart alike.
+percentiles are computed from.
 
 **Cell relation**: the event relation summed per outlet, date, hour, channel and business
 type (staff dropped): about 15 times fewer rows, the same totals.
@@ -107,18 +103,6 @@ MEASURES = (
     "withdrawals",
 )
 EVENT_COLUMNS = (*EVENT_KEYS, *MEASURES)
-# What the measures are derived from (event_facts): fact_transaction's columns, then the
-# business type's standard handling time and cash-flow sign.
-EVENT_FACTS = (
-    "status",
-    "is_reversed",
-    "wait_s",
-    "service_s",
-    "satisfaction",
-    "amount",
-    "standard_handling_s",
-    "cash_flow_sign",
-)
 ROSTER_COLUMNS = (
     "business_date",
     "outlet_code",
@@ -196,27 +180,23 @@ def base_events(backend: BaseBackend) -> ir.Table:
     """Build the event relation from ``fact_transaction`` and its dimensions.
 
     This is the single definition of arrivals, served, abandoned and errors; see the module
-    docstring for every column. It is :func:`event_measures` of :func:`event_facts`.
-    """
-    return event_measures(event_facts(backend))
-
-
-def event_facts(backend: BaseBackend) -> ir.Table:
-    """The fact rows with what the measures need joined: the event mart stores this.
-
-    Keys of the event relation, the transaction's status, reversal flag, wait, duration,
-    rating and amount, and its business type's standard handling time and cash-flow sign.
-    Why the mart stores these rather than the measures: they are 8 columns instead of 20,
-    and writing a column costs a load as much as computing one costs a query.
+    docstring for every column.
     """
     t = table(backend, "fact_transaction")
     bt = table(backend, "dim_business_type")
     bt = bt.select(
         _b_type=bt.business_type,
-        standard_handling_s=bt.standard_handling_s,
-        cash_flow_sign=bt.cash_flow_sign,
+        _b_standard=bt.standard_handling_s,
+        _b_sign=bt.cash_flow_sign,
     )
     t = t.left_join(bt, t.business_type == bt._b_type)
+    arrival = t.status != REVERSAL_STATUS
+    counter = t.channel == COUNTER_CHANNEL
+    served = arrival & t.status.isin(SERVED_STATUSES) & ~t.is_reversed
+    served_counter = served & counter
+    timed = served_counter & t.service_s.notnull()
+    standard = timed & t._b_standard.notnull()
+    money = "decimal(18, 2)"
     ev = t.select(
         outlet_code=t.outlet_code,
         business_date=t.business_date,
@@ -225,46 +205,30 @@ def event_facts(backend: BaseBackend) -> ir.Table:
         channel=t.channel,
         business_type=t.business_type,
         staff_id=t.staff_id,
-        **{c: t[c] for c in EVENT_FACTS},
+        arrivals=_flag(arrival),
+        counter_arrivals=_flag(arrival & counter),
+        served=_flag(served),
+        counter_served=_flag(served_counter),
+        abandoned=_flag(t.status == ABANDONED_STATUS),
+        errors=_flag(arrival & ((t.status == "error") | t.is_reversed)),
+        self_service=_flag(arrival & ~counter),
+        waits=_flag(served_counter & t.wait_s.notnull()),
+        wait_s=_value_if(served_counter, t.wait_s, "int64"),
+        services=_flag(timed),
+        service_s=_value_if(timed, t.service_s, "int64"),
+        served_services=_flag(served & t.service_s.notnull()),
+        served_service_s=_value_if(served, t.service_s, "int64"),
+        standard_s=_value_if(standard, t._b_standard, "int64"),
+        service_std_s=_value_if(standard, t.service_s, "int64"),
+        busy_s=_value_if(counter & (t.status != ABANDONED_STATUS), t.service_s, "int64"),
+        rated=_flag(served_counter & t.satisfaction.notnull()),
+        satisfied=_flag(served_counter & (t.satisfaction >= 4)),
+        deposits=_value_if(served & (t._b_sign == 1), t.amount, money),
+        withdrawals=_value_if(served & (t._b_sign == -1), t.amount, money),
     )
     ev = _outlet_attributes(ev, table(backend, "dim_outlet"))
     ev = _staff_position(ev, table(backend, "dim_staff"), "business_date")
-    return ev.select(*EVENT_KEYS, *EVENT_FACTS)
-
-
-def event_measures(facts: ir.Table) -> ir.Table:
-    """The event relation: each event's contribution to every measure, from its facts."""
-    f = facts
-    arrival = f.status != REVERSAL_STATUS
-    counter = f.channel == COUNTER_CHANNEL
-    served = arrival & f.status.isin(SERVED_STATUSES) & ~f.is_reversed
-    served_counter = served & counter
-    timed = served_counter & f.service_s.notnull()
-    standard = timed & f.standard_handling_s.notnull()
-    money = "decimal(18, 2)"
-    measures = {
-        "arrivals": _flag(arrival),
-        "counter_arrivals": _flag(arrival & counter),
-        "served": _flag(served),
-        "counter_served": _flag(served_counter),
-        "abandoned": _flag(f.status == ABANDONED_STATUS),
-        "errors": _flag(arrival & ((f.status == "error") | f.is_reversed)),
-        "self_service": _flag(arrival & ~counter),
-        "waits": _flag(served_counter & f.wait_s.notnull()),
-        "wait_s": _value_if(served_counter, f.wait_s, "int64"),
-        "services": _flag(timed),
-        "service_s": _value_if(timed, f.service_s, "int64"),
-        "served_services": _flag(served & f.service_s.notnull()),
-        "served_service_s": _value_if(served, f.service_s, "int64"),
-        "standard_s": _value_if(standard, f.standard_handling_s, "int64"),
-        "service_std_s": _value_if(standard, f.service_s, "int64"),
-        "busy_s": _value_if(counter & (f.status != ABANDONED_STATUS), f.service_s, "int64"),
-        "rated": _flag(served_counter & f.satisfaction.notnull()),
-        "satisfied": _flag(served_counter & (f.satisfaction >= 4)),
-        "deposits": _value_if(served & (f.cash_flow_sign == 1), f.amount, money),
-        "withdrawals": _value_if(served & (f.cash_flow_sign == -1), f.amount, money),
-    }
-    return f.select(*EVENT_KEYS, **measures)
+    return ev.select(*EVENT_COLUMNS)
 
 
 def cells(events: ir.Table) -> ir.Table:

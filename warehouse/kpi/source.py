@@ -86,7 +86,7 @@ class Source:
     def events(self) -> ir.Table:
         """Return the event relation (see :mod:`warehouse.kpi.relations`)."""
         if marts.MART_EVENT in self.fresh:
-            return relations.event_measures(relations.table(self.backend, marts.MART_EVENT))
+            return relations.table(self.backend, marts.MART_EVENT)
         return relations.base_events(self.backend)
 
     def measures(self, *, per_staff: bool = False) -> ir.Table:
