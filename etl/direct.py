@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,30 +102,36 @@ def _codec(encoding: str) -> str | None:
 def scan_bytes(path: Path, head: PlainHead | None = None) -> FileBytes:
     """Hash the file and, given the layout of its head, check its bytes for the direct path.
 
-    Why one pass: the digest (which says whether the file was loaded before) must read
-    every byte anyway; the checks ride along in numpy at a fraction of the cost.
+    Why two passes at once: the digest (which says whether the file was loaded before)
+    must read every byte anyway, and hashing and the numpy checks both release the GIL,
+    so a thread hashes while this one checks (the bytes are in the page cache by then).
     """
-    digest = hashlib.sha256()
     if head is None:
-        with path.open("rb") as handle:
-            while block := handle.read(_BLOCK_BYTES):
-                digest.update(block)
-        return FileBytes(digest.hexdigest())
-    lines = _Lines(head)
-    for piece in _line_pieces(path, digest.update):
-        lines.add(piece)
-    return lines.result(digest.hexdigest())
+        return FileBytes(_sha256(path))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rccdash-sha") as hasher:
+        hashing = hasher.submit(_sha256, path)
+        lines = _Lines(head)
+        for piece in _line_pieces(path):
+            lines.add(piece)
+        return lines.result(hashing.result())
 
 
-def _line_pieces(
-    path: Path, on_block: Callable[[memoryview], object] | None = None
-) -> Iterator[np.ndarray]:
+def _sha256(path: Path) -> str:
+    """The file's SHA-256, as hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_BLOCK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _line_pieces(path: Path) -> Iterator[np.ndarray]:
     """The file's bytes in pieces of whole lines (the last may lack its line end).
 
     Each piece is about ``_BLOCK_BYTES``, cut after a line end, so no line is split
-    between two pieces; ``on_block`` sees the bytes as they are read. The pieces are views
-    of one reused buffer (copying hundreds of megabytes costs as much as checking them),
-    so each is only valid until the next is asked for.
+    between two pieces. The pieces are views of one reused buffer (copying hundreds of
+    megabytes costs as much as checking them), so each is only valid until the next is
+    asked for.
     """
     buffer = bytearray(_BLOCK_BYTES)
     kept = 0  # bytes of a line not yet ended, at the start of the buffer
@@ -134,8 +141,6 @@ def _line_pieces(
                 buffer = buffer + bytearray(len(buffer))
             with memoryview(buffer) as view:
                 read = handle.readinto(view[kept:])
-                if on_block is not None and read:
-                    on_block(view[kept : kept + read])
             size = kept + read
             cut = buffer.rfind(b"\n", 0, size) + 1 if read else size
             if cut:
