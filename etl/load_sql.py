@@ -83,11 +83,12 @@ def quarantine_rows(
     )
 
 
-def move_rows(con: duckdb.DuckDBPyConnection, kind: str, load_id: int) -> None:
+def move_rows(con: duckdb.DuckDBPyConnection, kind: str, load_id: int) -> bool:
     """Insert the file's accepted rows: the staged rows ``fate`` does not list.
 
     ``fate`` lists only the exceptions (see :func:`etl.stage.decide`), so the anti join
-    against it is cheap however many rows load.
+    against it is cheap however many rows load. Returns whether reversals of the file may
+    have marked originals of earlier loads reversed (the marts then re-derive those).
     """
     con.execute(
         "CREATE OR REPLACE TEMP VIEW src AS SELECT s.* FROM stg s"
@@ -97,16 +98,16 @@ def move_rows(con: duckdb.DuckDBPyConnection, kind: str, load_id: int) -> None:
         apply_holidays(con, "src")
     for statement in INSERT_SQL.get(kind, []):
         con.execute(statement.replace("$load_id", str(load_id)))
-    if kind == "transactions":
-        _link_earlier_originals(con)
+    return kind == "transactions" and _link_earlier_originals(con)
 
 
-def _link_earlier_originals(con: duckdb.DuckDBPyConnection) -> None:
+def _link_earlier_originals(con: duckdb.DuckDBPyConnection) -> bool:
     """Mark originals loaded by an earlier file that this file's reversals point at.
 
     Checked first on the file alone, so the usual case (no such reversal) costs no scan of
     the whole fact table; the check joins the few reversal targets to the file's ids
-    (rather than hashing every id of the file to look the targets up).
+    (rather than hashing every id of the file to look the targets up). Returns whether
+    there were such reversals.
     """
     pending = con.execute(
         "SELECT count(*) FROM (SELECT DISTINCT reversal_of FROM src"
@@ -117,6 +118,7 @@ def _link_earlier_originals(con: duckdb.DuckDBPyConnection) -> None:
             "UPDATE fact_transaction SET is_reversed = true WHERE NOT is_reversed AND txn_id IN"
             " (SELECT reversal_of FROM src WHERE reversal_of IS NOT NULL)"
         )
+    return bool(pending)
 
 
 def finish_run(con: duckdb.DuckDBPyConnection) -> None:

@@ -205,8 +205,8 @@ def _run(
                 item.raw = None
     if not planned:
         return outcomes
-    # ibis, for the marts at the end: imported while DuckDB reads (and releases the GIL),
-    # not while the files are scanned (the scan's numpy calls would queue for the GIL).
+    # The marts refresh at the end: imported while DuckDB reads (and releases the GIL).
+    # It needs ibis only to compile statements it has not kept (see warehouse.marts).
     _IMPORTS.submit(importlib.import_module, "warehouse.marts")
     folder = reports_dir(db_path)
     try:
@@ -324,7 +324,10 @@ def _validate_and_move(
         )
         quarantine_rows(con, load_id, raw, fates.quarantined)
         drop_raw(con)  # the raw records are not needed any more: free their memory
-        move_rows(con, mapping.kind.name, load_id)
+        if move_rows(con, mapping.kind.name, load_id):
+            # The marts will re-derive partitions of earlier loads, a statement they compile
+            # with ibis: import it while this run goes on.
+            _IMPORTS.submit(importlib.import_module, "warehouse.mart_compile")
         report = gx_report.report_path(folder, load_id, outcome.path) if checking else None
         con.execute(
             "INSERT INTO etl_load VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?)",

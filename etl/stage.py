@@ -94,19 +94,24 @@ def stage(
     A direct file (:mod:`etl.direct`) is staged straight from DuckDB's scan of it, in one
     statement, when that statement only scans and computes (no join, which could reorder
     rows): the rows are then numbered by their place in the staged table, which is their
-    place in the file. Otherwise its records are read into a table first. Returns the
-    records actually staged from, which quarantine copies text from.
+    place in the file. Otherwise, or when that statement fails (say a profile's SQL
+    raising on a record without any value, which a records table no longer holds), its
+    records are read into a table first. Returns the records actually staged from, which
+    quarantine copies text from.
     """
     drop_staged(con)
     if raw.direct is not None:
-        select = _staging_select(raw, mapping, profile, file_name, numbered=False)
-        with _in_lists_as_expressions(con):
-            if not _only_scans_and_computes(con, select):
-                raw = materialise(con, raw)
-            elif _stage_in_file_order(con, select, raw.direct.scanned):
+        if not _keeps_insertion_order(con):
+            raw = reference(con, raw)  # rowid would not number the file's records
+        else:
+            select = _staging_select(raw, mapping, profile, file_name, numbered=False)
+            with _in_lists_as_expressions(con):
+                staged = _only_scans_and_computes(con, select) and _stage_in_file_order(
+                    con, select, raw.direct.scanned
+                )
+            if staged:
                 return raw
-            else:
-                raw = reference(con, raw)
+            raw = materialise(con, raw)
     select = _staging_select(raw, mapping, profile, file_name, numbered=True)
     con.execute(f"CREATE TEMP TABLE {_STAGED} AS {select}")
     con.execute(f"CREATE TEMP VIEW stg AS SELECT * FROM {_STAGED}")
@@ -173,6 +178,15 @@ def _in_lists_as_expressions(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute(f"SET disabled_optimizers = {literal(before)}")
 
 
+def _keeps_insertion_order(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether DuckDB keeps rows in insertion order here (a setting; on by default).
+
+    Numbering rows by their place in a table read from the file relies on it.
+    """
+    setting = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    return bool(setting[0][0])
+
+
 def _only_scans_and_computes(con: duckdb.DuckDBPyConnection, select: str) -> bool:
     """Whether DuckDB plans ``select`` as a file scan and projections only.
 
@@ -190,15 +204,18 @@ def _only_scans_and_computes(con: duckdb.DuckDBPyConnection, select: str) -> boo
 
 
 def _stage_in_file_order(con: duckdb.DuckDBPyConnection, select: str, scanned: FileBytes) -> bool:
-    """Stage a direct file in one statement; False (nothing staged) if DuckDB refuses it.
+    """Stage a direct file in one statement; False (nothing staged) if that fails.
 
     The rows are numbered by ``rowid``: their place in the table, which a plan of scans
     and projections fills in file order. A count other than the scan's, which cannot
-    happen for a plain file, is never trusted blind either.
+    happen for a plain file, is never trusted blind either. Running out of memory is not
+    retried another way: it is raised.
     """
     try:
         con.execute(f"CREATE TEMP TABLE {_STAGED} AS {select}")
-    except duckdb.Error:  # a byte DuckDB refuses: the reference reader says which line
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error:  # the caller stages from a records table, which says more
         drop_staged(con)
         return False
     if con.execute(f"SELECT count(*) FROM {_STAGED}").fetchall()[0][0] != scanned.records:

@@ -194,6 +194,58 @@ def test_a_profile_joining_another_table_stages_from_a_table_in_file_order(
     assert (count, misplaced, vip) == (29_999, 0, 29_999)
 
 
+def _profile(tmp_path: Path, field: str, sql: str):
+    yaml = tmp_path / "p.yaml"
+    yaml.write_text(f"name: p\nfields:\n  {field}: {{sql: {sql!r}}}\n", encoding="utf-8")
+    return load_profile(str(yaml))
+
+
+def test_a_profile_sql_failing_on_valueless_records_is_staged_from_a_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Staged from the scan, the valueless record (deleted afterwards) reaches the SQL and
+    # makes it fail; the records table has no such record, so staging from it works.
+    rows = [TX_HEADER, _tx(txn_id="1"), [""] * len(TX_HEADER), _tx(txn_id="3")]
+    path = _write(tmp_path / "transactions_2025-12.csv", rows)
+    profile = _profile(
+        tmp_path, "customer_segment", "CASE WHEN txn_id IS NULL THEN error('empty') END"
+    )
+    monkeypatch.setattr(raw_module, "read_export", None)  # DuckDB reads it, either way
+    with duckdb.connect() as con:
+        raw = open_raw(con, path, encoding=None, plain=_plain(path))
+        staged = stage(con, raw, build_mapping(TX_HEADER, profile), profile, file_name=path.name)
+        numbered = con.sql("SELECT __row, txn_id FROM stg ORDER BY 1").fetchall()
+    assert staged.direct is None
+    assert numbered == [(1, "1"), (3, "3")]
+
+
+def test_a_profile_sql_failing_on_every_row_fails_without_etl_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path / "transactions_2025-12.csv", [TX_HEADER, _tx()])
+    profile = _profile(tmp_path, "customer_segment", "error('boom')")
+    monkeypatch.setattr(raw_module, "read_export", None)  # no second parse into a frame
+    with duckdb.connect() as con:
+        raw = open_raw(con, path, encoding=None, plain=_plain(path))
+        with pytest.raises(duckdb.Error, match="boom"):
+            stage(con, raw, build_mapping(TX_HEADER, profile), profile, file_name=path.name)
+
+
+def test_without_insertion_order_the_reference_reader_numbers_the_rows(
+    tmp_path: Path,
+) -> None:
+    rows = [TX_HEADER] + [_tx(txn_id=f"{i:018d}") for i in range(5_000)]
+    path = _write(tmp_path / "transactions_2025-12.csv", rows)
+    profile = load_profile("default")
+    with duckdb.connect() as con:
+        con.execute("SET preserve_insertion_order = false")
+        raw = open_raw(con, path, encoding=None, plain=_plain(path))
+        staged = stage(con, raw, build_mapping(TX_HEADER, profile), profile, file_name=path.name)
+        misplaced = con.sql("SELECT count(*) FILTER (txn_id::BIGINT <> __row - 1) FROM stg")
+        assert misplaced.fetchall() == [(0,)]
+    assert staged.direct is None
+
+
 # ---------------------------------------------------------------- where DuckDB differs
 
 

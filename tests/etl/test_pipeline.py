@@ -503,3 +503,27 @@ def test_a_report_that_fails_is_unrecorded_and_the_file_still_loads(
         ).fetchone()
     assert recorded == (None,)
     assert not list(reports_dir(warehouse).glob("*.html"))
+
+
+def test_a_reversal_of_an_earlier_load_has_the_marts_compiler_imported_early(
+    warehouse: Path, on_duty, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff, outlet, day = on_duty
+    imported: list[str] = []
+    monkeypatch.setattr("etl.pipeline._IMPORTS.submit", lambda f, name: imported.append(name))
+    first = [transaction_row(f"R-{i}", staff, outlet, day) for i in range(3)]
+    [outcome] = _load(warehouse, _write(tmp_path / f"transactions_{day:%Y-%m}.csv", first))
+    assert outcome.status == "loaded"
+    assert imported == ["warehouse.marts"]  # nothing for the marts to re-derive
+    imported.clear()
+    reversal = transaction_row("R-9", staff, outlet, day, status="reversed", reversal_of="R-1")
+    later = tmp_path / "later" / f"transactions_{day:%Y-%m}.csv"
+    later.parent.mkdir()
+    [outcome] = _load(warehouse, _write(later, [reversal]))
+    assert outcome.status == "loaded", outcome.message
+    assert imported == ["warehouse.marts", "warehouse.mart_compile"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        flagged = con.execute(
+            "SELECT txn_id FROM fact_transaction WHERE is_reversed AND txn_id LIKE 'R-%'"
+        ).fetchall()
+    assert flagged == [("R-1",)]

@@ -35,3 +35,19 @@ def test_the_mart_refresh_does_not_import_the_whole_layer() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.split() == ["False"]
+
+
+def test_no_public_name_is_shadowed_by_a_submodule() -> None:
+    # Importing a submodule sets it as an attribute of the package; a public name equal to
+    # a submodule's would then resolve to the module instead of the function.
+    submodules = {m.rsplit(".", 1)[1] for m in kpi._WHERE.values()}
+    assert not submodules & set(kpi._WHERE)
+    modules = sorted(set(kpi._WHERE.values()))
+    code = (
+        f"import importlib, warehouse.kpi as k; [importlib.import_module(m) for m in {modules!r}];"
+        " print(all(not isinstance(getattr(k, n), type(k)) for n in k.__all__))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.split() == ["True"]

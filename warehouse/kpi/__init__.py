@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         rag,
         targets,
     )
-    from warehouse.kpi.compare import compare
+    from warehouse.kpi.comparison import compare
     from warehouse.kpi.complaints import complaint_pareto, complaint_summary
     from warehouse.kpi.demand import demand_profile, weekday_counts, windows_staffed
     from warehouse.kpi.deposits import deposit_summary
@@ -40,7 +40,7 @@ _WHERE: dict[str, str] = {
     "KEY_COLUMNS": "warehouse.kpi.filters",
     "Kpi": "warehouse.kpi.catalogue",
     "StaleMartError": "warehouse.kpi.source",
-    "compare": "warehouse.kpi.compare",
+    "compare": "warehouse.kpi.comparison",
     "complaint_pareto": "warehouse.kpi.complaints",
     "complaint_summary": "warehouse.kpi.complaints",
     "demand_profile": "warehouse.kpi.demand",
