@@ -42,6 +42,8 @@ from etl.mapping import literal
 from etl.read import ReadError, is_workbook, text_layout
 
 _BLOCK_BYTES = 16 << 20
+# A file this big is checked in two halves at once (see scan_bytes).
+_SPLIT_BYTES = 4 * _BLOCK_BYTES
 _GLOB_CHARACTERS = set("*?[]{}")
 _NEWLINE, _RETURN, _QUOTE = 0x0A, 0x0D, 0x22
 # ASCII whitespace that can start or end a value (a value holds no line break here).
@@ -102,18 +104,44 @@ def _codec(encoding: str) -> str | None:
 def scan_bytes(path: Path, head: PlainHead | None = None) -> FileBytes:
     """Hash the file and, given the layout of its head, check its bytes for the direct path.
 
-    Why two passes at once: the digest (which says whether the file was loaded before)
-    must read every byte anyway, and hashing and the numpy checks both release the GIL,
-    so a thread hashes while this one checks (the bytes are in the page cache by then).
+    Why several passes at once: the digest (which says whether the file was loaded
+    before) must read every byte anyway, and hashing and the numpy checks both release
+    the GIL, so a thread hashes while others check; a big file is checked in two halves,
+    split at a line end (the bytes are in the page cache by then).
     """
     if head is None:
         return FileBytes(_sha256(path))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rccdash-sha") as hasher:
-        hashing = hasher.submit(_sha256, path)
-        lines = _Lines(head)
-        for piece in _line_pieces(path):
-            lines.add(piece)
+    parts = _halves(path)
+    with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="rccdash-scan") as pool:
+        hashing = pool.submit(_sha256, path)
+        later = [pool.submit(_check, path, head, start, stop) for start, stop in parts[1:]]
+        lines = _check(path, head, *parts[0])
+        for part in later:
+            lines.absorb(part.result())
         return lines.result(hashing.result())
+
+
+def _halves(path: Path) -> list[tuple[int, int | None]]:
+    """Byte ranges to check apart: two halves split after a line end, or the whole file."""
+    size = path.stat().st_size
+    if size < _SPLIT_BYTES:
+        return [(0, None)]
+    with path.open("rb") as handle:
+        handle.seek(size // 2)
+        tail = handle.read(_BLOCK_BYTES)
+    newline = tail.find(b"\n")
+    if newline < 0 or size // 2 + newline + 1 >= size:
+        return [(0, None)]
+    middle = size // 2 + newline + 1
+    return [(0, middle), (middle, None)]
+
+
+def _check(path: Path, head: PlainHead, start: int, stop: int | None) -> _Lines:
+    """The checks over the bytes from ``start`` (a line start) to ``stop`` (after a line end)."""
+    lines = _Lines(head)
+    for piece in _line_pieces(path, start, stop):
+        lines.add(piece)
+    return lines
 
 
 def _sha256(path: Path) -> str:
@@ -125,8 +153,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _line_pieces(path: Path) -> Iterator[np.ndarray]:
-    """The file's bytes in pieces of whole lines (the last may lack its line end).
+def _line_pieces(path: Path, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+    """The bytes from ``start`` to ``stop`` in pieces of whole lines (the last may lack its end).
 
     Each piece is about ``_BLOCK_BYTES``, cut after a line end, so no line is split
     between two pieces. The pieces are views of one reused buffer (copying hundreds of
@@ -135,12 +163,17 @@ def _line_pieces(path: Path) -> Iterator[np.ndarray]:
     """
     buffer = bytearray(_BLOCK_BYTES)
     kept = 0  # bytes of a line not yet ended, at the start of the buffer
+    left = None if stop is None else stop - start  # bytes still to read
     with path.open("rb") as handle:
+        handle.seek(start)
         while True:
             if kept == len(buffer):  # a line longer than the buffer
                 buffer = buffer + bytearray(len(buffer))
             with memoryview(buffer) as view:
-                read = handle.readinto(view[kept:])
+                room = view[kept:] if left is None else view[kept : kept + left]
+                read = handle.readinto(room)
+            if left is not None:
+                left -= read
             size = kept + read
             cut = buffer.rfind(b"\n", 0, size) + 1 if read else size
             if cut:
@@ -181,6 +214,18 @@ class _Lines:
         self.lines = self.returns = self.newlines = 0
         self.quoted = self.non_ascii = self.undecodable = self.edge = self.misshapen = False
         self.empty: list[int] = []
+
+    def absorb(self, later: _Lines) -> None:
+        """Add the checks of the lines that follow these ones in the file."""
+        self.empty += [line + self.lines for line in later.empty]
+        self.lines += later.lines
+        self.returns += later.returns
+        self.newlines += later.newlines
+        self.quoted = self.quoted or later.quoted
+        self.non_ascii = self.non_ascii or later.non_ascii
+        self.undecodable = self.undecodable or later.undecodable
+        self.edge = self.edge or later.edge
+        self.misshapen = self.misshapen or later.misshapen
 
     def add(self, data: np.ndarray) -> None:
         """Check a piece of the file that starts a line and ends one (or the file)."""

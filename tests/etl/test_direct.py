@@ -332,12 +332,14 @@ def test_a_bad_byte_beyond_the_head_makes_etl_read_name_the_line(
 # ---------------------------------------------------------------- the byte scan
 
 
+@pytest.mark.parametrize("split", [1, 1 << 40])  # checked in two halves, or whole
 @pytest.mark.parametrize("block", [7, 1 << 20])
 @pytest.mark.parametrize(
     ("content", "delimiter", "plain", "clean", "empty"),
     [
         (b"a,b\n1,x y\n", ",", True, True, ()),
         (b"a,b\r\n1,2\r\n,\r\n3,4", ",", True, True, (2,)),
+        (b"a,b\n,\n1,2\n3,4\n5,6\n,\n7,8\n", ",", True, True, (1, 5)),  # one per half
         (b"a,b\n1 ,2\n", ",", True, False, ()),  # a value ending in a space
         (b"a,b\n1, 2\n", ",", True, False, ()),  # a value starting with one
         (b"a,b\n,\n ,\n", ",", True, False, (1,)),  # a space is a value
@@ -353,6 +355,7 @@ def test_a_bad_byte_beyond_the_head_makes_etl_read_name_the_line(
 def test_byte_scan(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
+    split: int,
     block: int,
     content: bytes,
     delimiter: str,
@@ -361,6 +364,7 @@ def test_byte_scan(
     empty: tuple[int, ...],
 ) -> None:
     monkeypatch.setattr(direct_module, "_BLOCK_BYTES", block)
+    monkeypatch.setattr(direct_module, "_SPLIT_BYTES", split)
     path = tmp_path / "scan.csv"
     path.write_bytes(content)
     head = PlainHead(["a", "b"], ["a", "b"], delimiter, "utf-8")
