@@ -157,7 +157,9 @@ def load(
     console.print(table)
     for o in outcomes:
         if o.message and o.status != "loaded":
-            console.print(f"[bold]{o.path.name}[/bold]: {o.message}")
+            # Messages from the reader already start with the file; others do not.
+            named = o.message.startswith((str(o.path), o.path.name))
+            console.print(o.message if named else f"[bold]{o.path.name}[/bold]: {o.message}")
         elif o.rule_counts:
             console.print(
                 f"{o.path.name}: " + ", ".join(f"{r} {n:,}" for r, n in o.rule_counts.items())

@@ -320,6 +320,14 @@ def test_cli_exit_codes_and_quarantine_listing(warehouse: Path, on_duty, tmp_pat
         runner.invoke(app, ["load", str(tmp_path / "absent.csv"), "--db", str(warehouse)]).exit_code
         == 2
     )
+    # A rejected file is named once in its message, whichever part of the load wrote it.
+    bad = tmp_path / "bad" / path.name
+    bad.parent.mkdir()
+    bad.write_bytes(path.read_bytes().replace(b"Q-1", b"Q-\xff"))
+    rejected = runner.invoke(app, ["load", str(bad), "--db", str(warehouse), "--no-report"])
+    assert rejected.exit_code == 1
+    said = " ".join(rejected.output.rsplit("┘", 1)[1].split())  # the lines under the table
+    assert "not valid utf-8" in said and said.count(bad.name) == 1, said
 
 
 def test_validation_report_agrees_with_the_sql_rules(
