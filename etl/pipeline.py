@@ -309,13 +309,14 @@ def _validate_and_move(
         return None
     step("validating", 0.2)
     raw = stage(con, raw, mapping, profile, file_name=outcome.path.name)
+    # The report process checks the sample while the fates are decided and the rows move.
+    checking = checker.check(gx_report.sample(con, mapping), mapping.kind.name) if checker else None
     fates = decide(con, mapping, profile)
     _fill(outcome, fates)
     if reason := _too_many_bad_rows(fates):
         outcome.status, outcome.message = "rejected", reason
         outcome.loaded = outcome.duplicate = 0
         return None
-    checking = checker.check(gx_report.sample(con, mapping), mapping.kind.name) if checker else None
     step("loading", 0.6)
     con.execute("BEGIN TRANSACTION")
     try:
