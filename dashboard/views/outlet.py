@@ -26,12 +26,13 @@ from dashboard.i18n import format_kpi, kpi_label
 from dashboard.navigation import link
 from dashboard.page import PageContext, run_page
 from dashboard.selection import months_between
+from dashboard.subject import pick, star_month
 from warehouse.coverage import coverage, outlets
 from warehouse.headline import headline
 from warehouse.kpi import complaint_summary, service_summary
 from warehouse.profiles import outlet_complaints, outlet_profile, outlet_staff, scope_outlets
 from warehouse.settings import load_config
-from warehouse.stars.board import assessment_month, star_history, subject_breakdown
+from warehouse.stars.board import star_history, subject_breakdown
 from warehouse.stars.model import load_model
 
 
@@ -41,33 +42,9 @@ def pick_outlet(ctx: PageContext) -> str | None:
     scope = data.fetch(scope_outlets, **ctx.selection.kpi_filters())
     names = names if scope is None else names.filter(pl.col("outlet_code").is_in(scope))
     labels = dict(zip(names["outlet_code"], names["outlet_name"], strict=True))
-    if not labels:
-        st.info(ctx.t("outlet_none_in_view"))
-        return None
-    wanted = st.query_params.get("outlet")
-    if wanted and wanted not in labels:
-        st.info(ctx.t("outlet_not_in_view", outlet=wanted))
-    if wanted in labels:
-        st.session_state["outlet_pick"] = wanted
-    elif st.session_state.get("outlet_pick") not in labels:
-        st.session_state["outlet_pick"] = next(iter(labels))
-    chosen = st.selectbox(
-        ctx.t("outlet_pick"),
-        list(labels),
-        format_func=lambda code: f"{code} {labels[code]}",
-        key="outlet_pick",
-        on_change=lambda: st.query_params.update(outlet=st.session_state["outlet_pick"]),
-    )
-    st.query_params["outlet"] = chosen
-    return chosen
-
-
-def shown_month(ctx: PageContext) -> str:
-    """The month whose stars are shown: the selected one, else the last complete one."""
-    if ctx.selection.preset == "month":
-        return ctx.selection.key
-    held = data.fetch(coverage)
-    return assessment_month(ctx.selection.start, ctx.selection.end, held.last_day)
+    codes = list(labels)
+    first = codes[0] if codes else ""
+    return pick(ctx, "outlet", codes, label=lambda code: f"{code} {labels[code]}", default=first)
 
 
 def profile_line(ctx: PageContext, code: str) -> None:
@@ -114,7 +91,7 @@ def trends(ctx: PageContext, code: str) -> None:
 
 def stars(ctx: PageContext, code: str) -> None:
     """Stars month by month, and this month's breakdown with what would lift a star."""
-    month = shown_month(ctx)
+    month = star_month(ctx)
     st.subheader(ctx.t("outlet_stars_title", month=month))
     first = data.fetch(coverage).first_day
     held = months_between(first, dt.date.fromisoformat(f"{month}-01"))

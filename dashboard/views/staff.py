@@ -28,6 +28,7 @@ from dashboard.i18n import code_label, format_kpi, kpi_label
 from dashboard.navigation import link
 from dashboard.page import PageContext, run_page
 from dashboard.selection import months_between
+from dashboard.subject import pick, star_month
 from warehouse.coverage import coverage
 from warehouse.profiles import (
     peer_comparison,
@@ -37,7 +38,7 @@ from warehouse.profiles import (
     staff_trend,
 )
 from warehouse.settings import load_config
-from warehouse.stars.board import assessment_month, penalties, star_history, subject_breakdown
+from warehouse.stars.board import penalties, star_history, subject_breakdown
 from warehouse.stars.model import load_model
 
 MONEY = "¥%,.2f"
@@ -56,38 +57,15 @@ def pick_staff(ctx: PageContext) -> dict | None:
         **ctx.selection.kpi_filters(),
     )
     rows = {r["staff_id"]: r for r in people.iter_rows(named=True)}
-    if not rows:
-        st.info(ctx.t("staff_none_in_view"))
-        return None
-    wanted = st.query_params.get("staff")
-    if wanted and wanted not in rows:
-        st.info(ctx.t("staff_not_in_view", staff=wanted))
-    if wanted in rows:
-        st.session_state["staff_pick"] = wanted
-    elif st.session_state.get("staff_pick") not in rows:
-        usual = load_config("stars_page")["staff"]["default_position"]
-        firsts = [s for s, r in rows.items() if r["position"] == usual] or list(rows)
-        st.session_state["staff_pick"] = firsts[0]
-    chosen = st.selectbox(
-        ctx.t("staff_pick"),
-        list(rows),
-        format_func=lambda s: (
-            f"{s} {rows[s]['staff_name']} · "
-            f"{group_text('staff', rows[s]['position'], ctx.lang)} · {rows[s]['outlet_name']}"
-        ),
-        key="staff_pick",
-        on_change=lambda: st.query_params.update(staff=st.session_state["staff_pick"]),
-    )
-    st.query_params["staff"] = chosen
-    return rows[chosen]
+    usual = load_config("stars_page")["staff"]["default_position"]
+    firsts = [s for s, r in rows.items() if r["position"] == usual] or list(rows) or [""]
 
+    def label(s: str) -> str:
+        position = group_text("staff", rows[s]["position"], ctx.lang)
+        return f"{s} {rows[s]['staff_name']} · {position} · {rows[s]['outlet_name']}"
 
-def shown_month(ctx: PageContext) -> str:
-    """The month whose stars are shown: the selected one, else the last complete one."""
-    if ctx.selection.preset == "month":
-        return ctx.selection.key
-    held = data.fetch(coverage)
-    return assessment_month(ctx.selection.start, ctx.selection.end, held.last_day)
+    chosen = pick(ctx, "staff", list(rows), label=label, default=firsts[0])
+    return None if chosen is None else rows[chosen]
 
 
 def profile(ctx: PageContext, person: dict) -> pl.DataFrame:
@@ -113,7 +91,7 @@ def profile(ctx: PageContext, person: dict) -> pl.DataFrame:
 
 def stars(ctx: PageContext, staff_id: str) -> None:
     """Stars month by month and this month's breakdown, or why there are none."""
-    month = shown_month(ctx)
+    month = star_month(ctx)
     st.subheader(ctx.t("staff_stars_title", month=month))
     first = data.fetch(coverage).first_day
     held = months_between(first, dt.date.fromisoformat(f"{month}-01"))

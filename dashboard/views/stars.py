@@ -28,11 +28,10 @@ from dashboard.figures.stars import (
 from dashboard.i18n import format_number
 from dashboard.navigation import go, link
 from dashboard.page import PageContext, run_page
-from warehouse.coverage import coverage
+from dashboard.subject import star_month
 from warehouse.settings import load_config
 from warehouse.stars.board import (
     MonthBoards,
-    assessment_month,
     month_boards,
     penalties,
     publication,
@@ -60,11 +59,9 @@ def table_height(frame: pl.DataFrame) -> int:
 
 def shown_month(ctx: PageContext) -> tuple[str, str | None]:
     """The month the star figures are for, and a note when the period is not one month."""
-    if ctx.selection.preset == "month":
-        return ctx.selection.key, None
-    held = data.fetch(coverage)
-    month = assessment_month(ctx.selection.start, ctx.selection.end, held.last_day)
-    return month, ctx.t("stars_month_note", month=month)
+    month = star_month(ctx)
+    note = None if ctx.selection.preset == "month" else ctx.t("stars_month_note", month=month)
+    return month, note
 
 
 def banner(ctx: PageContext, month: str) -> None:
