@@ -11,8 +11,10 @@ from dashboard.figures.style import (
     NEUTRAL,
     TARGET,
     axis_format,
+    empty_note,
     house_layout,
     minutes_scale,
+    reference_line,
     unit_suffix,
 )
 from dashboard.i18n import kpi_label, translate
@@ -35,12 +37,7 @@ def trend_figure(
         )
     )
     if target is not None:
-        fig.add_hline(
-            y=target * scale,
-            line={"color": TARGET, "dash": "dash"},
-            annotation_text=translate("target", lang),
-            annotation_position="top left",
-        )
+        reference_line(fig, target * scale, translate("target", lang))
     house_layout(fig, label + unit_suffix(name, lang), height=260)
     fig.update_layout(
         showlegend=False,
@@ -142,12 +139,5 @@ def change_bars(frame: pl.DataFrame, name: str, lang: str, *, limit: int) -> go.
         xaxis={"tickformat": axis_format(name)},
     )
     if data.is_empty():
-        fig.add_annotation(
-            text=translate("no_improvement", lang),
-            showarrow=False,
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-        )
+        empty_note(fig, translate("no_improvement", lang))
     return fig

@@ -18,7 +18,7 @@ from dashboard.figures.stars import (
     severity_text,
     stars_text,
 )
-from dashboard.figures.style import BAD, GOOD, NEUTRAL, TARGET, house_layout
+from dashboard.figures.style import BAD, GOOD, NEUTRAL, TARGET, empty_note, house_layout
 from dashboard.i18n import code_label, format_kpi, kpi_label, translate
 from warehouse.kpi import kpi
 
@@ -62,14 +62,7 @@ def star_history_figure(
         showlegend=False,
     )
     if rated.is_empty():
-        fig.add_annotation(
-            text=translate("stars_history_none", lang),
-            showarrow=False,
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-        )
+        empty_note(fig, translate("stars_history_none", lang))
     return fig
 
 

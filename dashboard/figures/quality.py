@@ -20,6 +20,7 @@ from dashboard.figures.style import (
     axis_format,
     house_layout,
     minutes_scale,
+    reference_line,
     unit_suffix,
 )
 from dashboard.i18n import code_label, format_number, kpi_label, translate
@@ -179,12 +180,7 @@ def kpi_lines(
             )
         )
     if target is not None:
-        fig.add_hline(
-            y=target * scale,
-            line={"color": TARGET, "dash": "dash"},
-            annotation_text=translate("target", lang),
-            annotation_position="bottom left",
-        )
+        reference_line(fig, target * scale, translate("target", lang), position="bottom left")
     house_layout(fig, title + unit_suffix(first, lang), height=300)
     fig.update_layout(
         showlegend=len(names) > 1,
@@ -229,13 +225,7 @@ def errors_figure(
         ]
     )
     if target is not None:
-        fig.add_hline(
-            y=target,
-            yref="y2",
-            line={"color": TARGET, "dash": "dash"},
-            annotation_text=translate("target", lang),
-            annotation_position="top left",
-        )
+        reference_line(fig, target, translate("target", lang), yref="y2")
     house_layout(fig, kpi_label("errors", lang), height=300)
     fig.update_layout(
         legend={"orientation": "h", "y": -0.15},
@@ -282,13 +272,8 @@ def pareto_figure(frame: pl.DataFrame, lang: str, vital_share: float) -> go.Figu
             ),
         ]
     )
-    fig.add_hline(
-        y=vital_share,
-        yref="y2",
-        line={"color": TARGET, "dash": "dash"},
-        annotation_text=translate("quality_vital_few", lang, share=f"{vital_share:.0%}"),
-        annotation_position="bottom right",
-    )
+    vital = translate("quality_vital_few", lang, share=f"{vital_share:.0%}")
+    reference_line(fig, vital_share, vital, position="bottom right", yref="y2")
     house_layout(fig, translate("quality_pareto_title", lang), height=320)
     fig.update_layout(
         showlegend=False,

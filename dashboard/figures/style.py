@@ -43,3 +43,21 @@ def house_layout(fig: go.Figure, title: str, *, height: int = 300) -> go.Figure:
         font={"family": FONT},
     )
     return fig
+
+
+def reference_line(
+    fig: go.Figure, y: float, label: str, *, position: str = "top left", yref: str = "y"
+) -> None:
+    """A dashed grey line across the chart at ``y``, labelled: a target or a threshold."""
+    fig.add_hline(
+        y=y,
+        yref=yref,
+        line={"color": TARGET, "dash": "dash"},
+        annotation_text=label,
+        annotation_position=position,
+    )
+
+
+def empty_note(fig: go.Figure, text: str) -> None:
+    """Say on an empty chart why it is empty."""
+    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")

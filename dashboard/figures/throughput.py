@@ -12,7 +12,16 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.figures.style import AMBER, BAD, GOOD, NEUTRAL, SEQUENTIAL, house_layout
+from dashboard.figures.style import (
+    AMBER,
+    BAD,
+    GOOD,
+    NEUTRAL,
+    SEQUENTIAL,
+    empty_note,
+    house_layout,
+    reference_line,
+)
 from dashboard.i18n import code_label, translate
 
 SELF_SERVICE = "#2a9d8f"
@@ -68,11 +77,6 @@ def _hour_range(hours: Sequence[int]) -> list[int]:
     return list(range(min(hours), max(hours) + 1)) if hours else []
 
 
-def _empty_note(fig: go.Figure, text: str) -> None:
-    """Say on an empty chart why it is empty."""
-    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-
-
 def flow_figure(frame: pl.DataFrame, grain: str, lang: str) -> go.Figure:
     """Arrivals (bars) and customers served (line) per day, week or month.
 
@@ -119,12 +123,7 @@ def self_service_figure(
         )
     )
     if target is not None:
-        fig.add_hline(
-            y=target,
-            line={"color": "#8a8a8a", "dash": "dash"},
-            annotation_text=translate("target", lang),
-            annotation_position="bottom right",
-        )
+        reference_line(fig, target, translate("target", lang), position="bottom right")
     house_layout(fig, translate("throughput_self_service_title", lang), height=320)
     fig.update_layout(
         showlegend=False,
@@ -305,7 +304,7 @@ def demand_heatmap(frame: pl.DataFrame, lang: str) -> go.Figure:
         yaxis={"autorange": "reversed"},
     )
     if not hours:
-        _empty_note(fig, translate("no_rows", lang))
+        empty_note(fig, translate("no_rows", lang))
     return fig
 
 
@@ -397,7 +396,7 @@ def gap_heatmap(plan: pl.DataFrame, lang: str) -> go.Figure:
         plot_bgcolor="#f4f4f4",
     )
     if not hours:
-        _empty_note(fig, translate("throughput_no_staffing", lang))
+        empty_note(fig, translate("throughput_no_staffing", lang))
     return fig
 
 
@@ -457,5 +456,5 @@ def day_figure(plan: pl.DataFrame, weekday: int, lang: str) -> go.Figure:
         legend={"orientation": "h", "y": -0.25},
     )
     if not hours:
-        _empty_note(fig, translate("throughput_no_staffing", lang))
+        empty_note(fig, translate("throughput_no_staffing", lang))
     return fig
