@@ -11,6 +11,7 @@ itself, nor by the dashboard.
 from __future__ import annotations
 
 import contextlib
+import gc
 import html
 import importlib.abc
 import importlib.machinery
@@ -207,14 +208,21 @@ def _serve(niceness: int) -> None:
     Why import first, at the load's priority: done at a lower one, the import was still
     going when the load finished, which then waited for it with a core idle (0.3-0.7 s
     on a 2M-row file); done first, it shares the cores while the load starts and is over
-    by the time a sample arrives. Requests and answers are pickles on stdin and the
-    original stdout; anything GX prints goes to stderr, so it cannot corrupt an answer.
+    by the time a sample arrives. The import builds hundreds of thousands of objects and
+    no garbage cycles worth collecting: with the collector paused it takes about 15% less
+    CPU (1.3 -> 1.1 s), which it would otherwise take from the load; what it built is then
+    frozen, so later collections in the checks never walk it again. Requests and answers
+    are pickles on stdin and the original stdout; anything GX prints goes to stderr, so it
+    cannot corrupt an answer.
     """
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.meta_path.insert(0, _LazyImports(LAZY_PACKAGES))
+    gc.disable()
     import great_expectations  # noqa: F401  (imported before any request: it takes seconds)
 
+    gc.freeze()  # the modules stay for the life of the process
+    gc.enable()
     os.nice(niceness)
 
     while True:
