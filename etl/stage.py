@@ -89,7 +89,7 @@ def stage(
     One pass over the records in layers (trimmed text, source expression, text, type,
     defaults): ``__drop`` names the rule dropping the row (a subtotal row or a profile
     rule), ``__fail`` lists the row-level rules it fails (a value present but not
-    castable is one), ``__h`` hashes its canonical content.
+    castable is one).
 
     A direct file (:mod:`etl.direct`) is staged straight from DuckDB's scan of it, in one
     statement, when that statement only scans and computes (no join, which could reorder
@@ -162,7 +162,7 @@ def _staging_select(
                  c AS (SELECT {row}__drop, {", ".join(typed)} FROM b),
                  d AS (SELECT *{replace} FROM c)
             SELECT {row}__drop, {final},
-                   {failures_sql(checks)} AS __fail, hash({final}) AS __h
+                   {failures_sql(checks)} AS __fail
             FROM d"""
 
 
@@ -294,17 +294,26 @@ def _judged(kind: ExportKind, key: list[str]) -> str:
         """Key equality that treats NULL parts as equal (a county-wide target has no outlet)."""
         return " AND ".join(f"{a}.{quote(k)} IS NOT DISTINCT FROM {b}.{quote(k)}" for k in key)
 
+    content = ", ".join(f"s.{quote(f)}" for f in kind.types)
     return f"""WITH valid AS (
-                SELECT __row, {keys}, __h FROM stg WHERE __drop IS NULL AND len(__fail) = 0
+                SELECT __row, {keys} FROM stg WHERE __drop IS NULL AND len(__fail) = 0
                 AND __row NOT IN (SELECT __row FROM ref_fail)),
             -- Keys whose hash repeats: grouping integers first is cheaper than grouping
             -- every key, and a hash collision only adds a key the next step clears.
             hashed AS (SELECT hash({keys}) AS __k FROM valid GROUP BY 1 HAVING count(*) > 1),
+            existing AS ({existing}),
+            -- The rows sharing their key with another row or a loaded one. Only their
+            -- content is compared, so only theirs is hashed: usually none of a file's.
+            shared AS (
+                SELECT __row FROM valid WHERE hash({keys}) IN (SELECT __k FROM hashed)
+                UNION SELECT v.__row FROM valid v SEMI JOIN existing e ON {same_key("v", "e")}),
+            content AS (
+                SELECT s.__row, {", ".join(f"s.{quote(k)}" for k in key)}, hash({content}) AS __h
+                FROM stg s SEMI JOIN shared USING (__row)),
             repeated AS (  -- min <> max: more than one version (cheaper than count DISTINCT)
                 SELECT {keys}, min(__h) <> max(__h) AS differ, min(__row) AS first_row
-                FROM valid WHERE hash({keys}) IN (SELECT __k FROM hashed)
+                FROM content WHERE hash({keys}) IN (SELECT __k FROM hashed)
                 GROUP BY ALL HAVING count(*) > 1),
-            existing AS ({existing}),
             judged AS (
                 SELECT v.__row,
                        CASE WHEN r.differ THEN 'conflicting_rows_same_key'
@@ -312,7 +321,7 @@ def _judged(kind: ExportKind, key: list[str]) -> str:
                        END AS conflict,
                        coalesce(e.__old = v.__h, false)
                            OR coalesce(v.__row > r.first_row, false) AS duplicate
-                FROM valid v
+                FROM content v
                 LEFT JOIN repeated r ON {same_key("v", "r")}
                 LEFT JOIN existing e ON {same_key("v", "e")}
                 WHERE r.first_row IS NOT NULL OR e.__old IS NOT NULL)"""

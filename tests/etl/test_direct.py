@@ -136,7 +136,7 @@ def test_staged_rows_are_the_same_either_way(tmp_path: Path) -> None:
             staged.append(con.sql("SELECT * FROM stg ORDER BY __row").fetchall())
     assert staged[0] == staged[1]
     assert [r[0] for r in staged[0]] == [1, 2, 3, 4, 5, 6, 8]  # record 7 has no value
-    failing = {row[2]: row[-2] for row in staged[0]}
+    failing = {row[2]: row[-1] for row in staged[0]}  # txn_id: __fail
     assert "id_not_text_txn_id" in failing["6.22E+18"]
     assert failing["031012025120100002"] == []  # trimmed and lower-cased, then valid
     assert failing["031012025120100005"] == []  # mapped from Chinese, folded from full width
