@@ -41,9 +41,15 @@ import numpy as np
 from etl.mapping import literal
 from etl.read import ReadError, is_workbook, text_layout
 
-_BLOCK_BYTES = 16 << 20
+# The checks pass over each piece about ten times: a piece that stays in a core's cache
+# (L2, about 1-2 MB) makes them a third cheaper than 16 MB pieces (0.40 vs 0.59 s of CPU
+# for a 303 MB file).
+_BLOCK_BYTES = 1 << 20
 # A file this big is checked in two halves at once (see scan_bytes).
-_SPLIT_BYTES = 4 * _BLOCK_BYTES
+_SPLIT_BYTES = 64 << 20
+# DuckDB reads the file in buffers of this size; its default left it using about 15%
+# more CPU on a 303 MB export (3.1-3.2 s vs 2.6-2.9 s to stage it, 16-64 MB alike).
+_DUCKDB_BUFFER_BYTES = 32 << 20
 _GLOB_CHARACTERS = set("*?[]{}")
 _NEWLINE, _RETURN, _QUOTE = 0x0A, 0x0D, 0x22
 # ASCII whitespace that can start or end a value (a value holds no line break here).
@@ -287,7 +293,7 @@ def csv_relation(path: Path, head: PlainHead) -> str:
         f"SELECT * FROM read_csv({literal(str(path.resolve()))}, header = true,"
         f" auto_detect = false, columns = {{{columns}}}, delim = {literal(head.delimiter)},"
         " quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8',"
-        " compression = 'none')"
+        f" compression = 'none', buffer_size = {_DUCKDB_BUFFER_BYTES})"
     )
 
 
