@@ -143,8 +143,10 @@ def _staging_select(
     text = ", ".join(
         f"{text_sql(f, quote(f + '__src'), profile)} AS {quote(f + '__txt')}" for f in fields
     )
+    allowed = suite(mapping.kind.name).get("in_set", {})
     typed = [
-        f"{typed_sql(f, t, quote(f + '__txt'), profile)} AS {quote(f)}" for f, t in fields.items()
+        f"{typed_sql(f, t, quote(f + '__txt'), profile, allowed.get(f, ()))} AS {quote(f)}"
+        for f, t in fields.items()
     ]
     typed += [quote(f + "__txt") for f, t in fields.items() if t != "VARCHAR"]
     defaults = DEFAULTS.get(mapping.kind.name)
