@@ -97,13 +97,18 @@ def sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> pa.Table:
     Arrow rather than pandas: the loading process never needs pandas, and the report
     process turns it into the same pandas frame DuckDB would have given (:func:`_check`).
     The last row number of the sample is found first, on that one column: asked for the
-    first rows with all their columns, DuckDB sorts every staged row.
+    first rows with all their columns, DuckDB sorts every staged row. It is a query of its
+    own: as a subquery of the next, DuckDB read every column of every staged row before
+    filtering (0.08 s rather than 0.03 s for a 2M-row file).
     """
     columns = ", ".join(["__row", *(quote(c) for c in mapping.kind.types)])
     limit = int(settings()["gx_sample_rows"])
     kept = "FROM stg WHERE __drop IS NULL"
-    last = f"SELECT max(__row) FROM (SELECT __row {kept} ORDER BY __row LIMIT {limit})"
-    return con.sql(f"SELECT {columns} {kept} AND __row <= ({last}) ORDER BY __row").to_arrow_table()
+    last = con.execute(
+        f"SELECT coalesce(max(__row), 0) FROM (SELECT __row {kept} ORDER BY __row LIMIT {limit})"
+    ).fetchall()[0][0]
+    sampled = con.sql(f"SELECT {columns} {kept} AND __row <= {int(last)} ORDER BY __row")
+    return sampled.to_arrow_table()
 
 
 class Checker:
