@@ -240,11 +240,14 @@ class _Lines:
         if int(data.max()) >= 0x80:
             self.non_ascii = True
             self.undecodable = self.undecodable or not _is_utf8(data)
-        self.returns += int(np.count_nonzero(data == _RETURN))
-        self.newlines += ends.size - (data[-1] != _NEWLINE)
-        self.edge = self.edge or self._whitespace_at_edge(data)
-        delimiters = np.flatnonzero(data == self.delimiter)
-        per_line = np.diff(np.searchsorted(delimiters, ends), prepend=0)
+        returns = int(np.count_nonzero(data == _RETURN))
+        newlines = ends.size - int(data[-1] != _NEWLINE)
+        self.returns += returns
+        self.newlines += newlines
+        self.edge = self.edge or self._whitespace_at_edge(data, returns + newlines)
+        # Delimiters per line: the delimiter flags summed over each line's bytes.
+        is_delimiter = (data == self.delimiter).view(np.uint8)
+        per_line = np.add.reduceat(is_delimiter, starts, dtype=np.int64)
         self.misshapen = self.misshapen or bool(np.any(per_line != self.fields - 1))
         # A record without any value is its delimiters alone (and a carriage return).
         stop = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == _RETURN))
@@ -252,14 +255,20 @@ class _Lines:
         self.empty += [int(i) + self.lines for i in blank]  # index of the line in the file
         self.lines += ends.size
 
-    def _whitespace_at_edge(self, data: np.ndarray) -> bool:
+    def _whitespace_at_edge(self, data: np.ndarray, line_breaks: int) -> bool:
         """Whether whitespace touches a delimiter or line end (the piece starts a line).
 
-        Whitespace and line ends are all bytes up to 0x20, so only those positions are
-        looked at: the cost follows how many spaces the file holds rather than its size.
+        ``line_breaks`` counts the piece's CR and LF bytes. When they are its only bytes
+        below 0x20, spaces are the only whitespace (unless the delimiter is one), and
+        each byte is compared with its neighbours directly. Otherwise only the bytes up
+        to 0x20 are looked at: the cost follows how many of them the file holds.
         """
         if self.is_whitespace[data[0]] or self.is_whitespace[data[-1]]:
             return True
+        if self.delimiter != 0x20 and np.count_nonzero(data < 0x20) == line_breaks:
+            space = data == 0x20
+            separator = (data == self.delimiter) | (data == _NEWLINE) | (data == _RETURN)
+            return bool(np.any(space[1:] & separator[:-1]) or np.any(space[:-1] & separator[1:]))
         low = np.flatnonzero(data <= 0x20)
         at = low[self.is_whitespace[data[low]]]
         before = data[at - 1]  # never at 0: the piece does not start with whitespace

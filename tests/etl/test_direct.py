@@ -350,6 +350,10 @@ def test_a_bad_byte_beyond_the_head_makes_etl_read_name_the_line(
         ("a,b\n1,城关\n".encode(), ",", True, False, ()),  # not ASCII: trimmed in SQL
         (b'a,b\n1,"2"\n', ",", False, True, ()),
         (b"a,b\n1,2,3\n", ",", False, True, ()),
+        (b"a,b\n12\n", ",", False, True, ()),  # a line one delimiter short
+        (b"a,b\n1,\t2\n", ",", True, False, ()),  # a tab touching the delimiter
+        (b"a b\n1 2\n", " ", True, True, ()),  # spaces delimit: not whitespace
+        (b"a b\n1 \x0c2\n", " ", True, False, ()),
     ],
 )
 def test_byte_scan(
