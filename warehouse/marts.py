@@ -68,9 +68,11 @@ NEW_ROWS = {"fact_transaction": "_mart_new_fact", "fact_roster": "_mart_new_rost
 DEFINING_MODULES = ("warehouse.kpi.relations", "warehouse.mart_compile", __name__)
 
 # mart name -> (source table whose row count it reflects, sort order of the mart), in
-# build order: the cell mart is summed from the event mart.
+# build order: the cell mart is summed from the event mart. The event mart is sorted by
+# outlet and date only: that is what its zone maps skip by, and an hour key as well cost
+# 3% more CPU on 2M events for no block DuckDB could skip.
 MARTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    MART_EVENT: ("fact_transaction", ("outlet_code", "business_date", "hour")),
+    MART_EVENT: ("fact_transaction", ("outlet_code", "business_date")),
     MART_CELL: ("fact_transaction", ("outlet_code", "business_date", "hour")),
     MART_ROSTER: ("fact_roster", ("outlet_code", "business_date", "hour")),
 }
