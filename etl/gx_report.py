@@ -1,11 +1,11 @@
 """The declared contract as a Great Expectations suite, run for each file's HTML report.
 
 Row-level enforcement happens in SQL where the data is (:mod:`etl.rules`); this module
-builds the same declarations into a GX suite, validates the first rows of the staged file
-(``gx_sample_rows``) with it, and writes an HTML report beside the whole-file rule counts,
-so the data-quality page can link to it. GX is imported only in the report process this
-module starts (:class:`Checker`; importing GX takes seconds): never by the loading process
-itself, nor by the dashboard.
+builds the same declarations into a GX suite, validates a sample of the staged rows
+(``gx_sample_rows``, spread evenly over the file) with it, and writes an HTML report
+beside the whole-file rule counts, so the data-quality page can link to it. GX is imported
+only in the report process this module starts (:class:`Checker`; importing GX takes
+seconds): never by the loading process itself, nor by the dashboard.
 """
 
 from __future__ import annotations
@@ -92,22 +92,21 @@ def expectations(kind: str) -> list[Any]:
 
 
 def sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> pa.Table:
-    """The first staged rows of the file (``gx_sample_rows``), as Arrow for the report process.
+    """Staged rows spread evenly over the file (at most ``gx_sample_rows``), as Arrow.
 
-    Arrow rather than pandas: the loading process never needs pandas, and the report
-    process turns it into the same pandas frame DuckDB would have given (:func:`_check`).
-    The last row number of the sample is found first, on that one column: asked for the
-    first rows with all their columns, DuckDB sorts every staged row. It is a query of its
-    own: as a subquery of the next, DuckDB read every column of every staged row before
-    filtering (0.08 s rather than 0.03 s for a 2M-row file).
+    Every k-th record of the file, k chosen so that the records number at most the sample:
+    an export sorted by outlet or by time would show its first rows only one outlet or
+    the first days of the month, while the report should speak for the whole file. Arrow
+    rather than pandas: the loading process never needs pandas, and the report process
+    turns it into the same pandas frame DuckDB would have given (:func:`_check`).
     """
     columns = ", ".join(["__row", *(quote(c) for c in mapping.kind.types)])
     limit = int(settings()["gx_sample_rows"])
-    kept = "FROM stg WHERE __drop IS NULL"
-    last = con.execute(
-        f"SELECT coalesce(max(__row), 0) FROM (SELECT __row {kept} ORDER BY __row LIMIT {limit})"
-    ).fetchall()[0][0]
-    sampled = con.sql(f"SELECT {columns} {kept} AND __row <= {int(last)} ORDER BY __row")
+    last = con.execute("SELECT coalesce(max(__row), 0) FROM stg").fetchall()[0][0]
+    step = max(1, -(-int(last) // limit))  # rounded up: at most ``limit`` records
+    sampled = con.sql(
+        f"SELECT {columns} FROM stg WHERE __drop IS NULL AND __row % {step} = 0 ORDER BY __row"
+    )
     return sampled.to_arrow_table()
 
 
@@ -339,7 +338,7 @@ duplicate {outcome.duplicate:,}, quarantined {outcome.quarantined:,},
 dropped {outcome.dropped:,}.</p>
 <h2>Rules that quarantined or dropped rows (whole file)</h2>
 <table><tr><th>rule</th><th>rows</th></tr>{rule_rows or NONE_ROW}</table>
-<h2>Great Expectations suite “{esc(mapping.kind.name)}” on the first {sample:,} rows</h2>
+<h2>Great Expectations suite “{esc(mapping.kind.name)}” on {sample:,} rows spread over the file</h2>
 <table><tr><th></th><th>expectation</th><th>arguments</th><th>unexpected</th>
 <th>first failing rows</th></tr>{gx_rows}</table>
 <h2>Where each canonical field came from</h2>
