@@ -297,7 +297,9 @@ def _judged(kind: ExportKind, key: list[str]) -> str:
         return " AND ".join(f"{a}.{quote(k)} IS NOT DISTINCT FROM {b}.{quote(k)}" for k in key)
 
     content = ", ".join(f"s.{quote(f)}" for f in kind.types)
-    return f"""WITH valid AS (
+    # ``valid`` is read again by each step rather than kept: a scan of the staged rows is
+    # cheaper than materialising millions of keys.
+    return f"""WITH valid AS NOT MATERIALIZED (
                 SELECT __row, {keys} FROM stg WHERE __drop IS NULL AND len(__fail) = 0
                 AND __row NOT IN (SELECT __row FROM ref_fail)),
             -- Keys whose hash repeats: grouping integers first is cheaper than grouping
