@@ -48,6 +48,8 @@ STYLE = (
     "tr.bad td:first-child{color:#c62828}"
 )
 NONE_ROW = "<tr><td colspan=2>none</td></tr>"
+# The report's sample picks rows by hash in this many slots (see :func:`sample`).
+_SAMPLE_SLOTS = 1_000_000
 # Packages GX imports at start-up for expectations and renderers this suite never uses
 # (KL divergence, charts): loaded on first use instead, which saves about a third of the
 # report process's start-up CPU, which it would otherwise take from the load.
@@ -91,22 +93,34 @@ def expectations(kind: str) -> list[Any]:
     return out
 
 
-def sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> pa.Table:
-    """Staged rows spread evenly over the file (at most ``gx_sample_rows``), as Arrow.
+def sample_rows() -> int:
+    """How many rows of each file the report validates (``gx_sample_rows``), checked once."""
+    rows = int(settings()["gx_sample_rows"])
+    if rows < 1:
+        raise ValueError(f"config/expectations.yaml: gx_sample_rows must be at least 1, not {rows}")
+    return rows
 
-    Every k-th record of the file, k chosen so that the records number at most the sample:
-    an export sorted by outlet or by time would show its first rows only one outlet or
-    the first days of the month, while the report should speak for the whole file. Arrow
+
+def sample(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> pa.Table:
+    """About ``gx_sample_rows`` staged rows picked across the whole file, as Arrow.
+
+    Why not the first rows: an export sorted by outlet or by time would show GX only one
+    outlet or the first days of the month, while the report should speak for the file.
+    A kept row is picked when the hash of its record number, as a share of its range,
+    falls below 98% of ``gx_sample_rows`` / kept rows (98%: the chance count then stays
+    within the limit, which would otherwise cut the end of the file off): deterministic,
+    spread evenly in expectation, and blind to periodic layouts (every k-th record would
+    pick only the morning segments of a roster with two per day when k is even). Arrow
     rather than pandas: the loading process never needs pandas, and the report process
     turns it into the same pandas frame DuckDB would have given (:func:`_check`).
     """
     columns = ", ".join(["__row", *(quote(c) for c in mapping.kind.types)])
-    limit = int(settings()["gx_sample_rows"])
-    last = con.execute("SELECT coalesce(max(__row), 0) FROM stg").fetchall()[0][0]
-    step = max(1, -(-int(last) // limit))  # rounded up: at most ``limit`` records
-    sampled = con.sql(
-        f"SELECT {columns} FROM stg WHERE __drop IS NULL AND __row % {step} = 0 ORDER BY __row"
-    )
+    limit = sample_rows()
+    kept = "FROM stg WHERE __drop IS NULL"
+    rows = int(con.execute(f"SELECT count(*) {kept}").fetchall()[0][0])
+    share = _SAMPLE_SLOTS * limit * 98 // (100 * rows) if rows > limit else _SAMPLE_SLOTS
+    picked = f"hash(__row) % {_SAMPLE_SLOTS} < {share}"
+    sampled = con.sql(f"SELECT {columns} {kept} AND {picked} ORDER BY __row LIMIT {limit}")
     return sampled.to_arrow_table()
 
 
@@ -125,6 +139,7 @@ class Checker:
     """
 
     def __init__(self) -> None:
+        sample_rows()  # a bad setting fails the run before anything is read
         niceness = str(int(load_config("settings")["etl"]["report_niceness"]))
         root = str(Path(__file__).resolve().parent.parent)
         path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))

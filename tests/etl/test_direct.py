@@ -329,6 +329,18 @@ def test_a_bad_byte_beyond_the_head_makes_etl_read_name_the_line(
             stage(con, raw, mapping, profile, file_name=path.name)
 
 
+def test_a_record_longer_than_a_megabyte_reads_as_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Longer than a scan piece (1 MiB) and than DuckDB's default line limit (2 MB)."""
+    path = tmp_path / "long.csv"
+    long_value = "说明" * 600_000  # 3.6 MB of UTF-8
+    path.write_text(f"编号,说明,金额\n001,短,1\n002,{long_value},2\n003,,3\n", encoding="utf-8")
+    records = _direct_records(path, monkeypatch)
+    assert records == _reference_records(path)
+    assert records[1] == (2, "002", long_value, "2")
+
+
 # ---------------------------------------------------------------- the byte scan
 
 

@@ -357,6 +357,34 @@ def test_county_wide_targets_with_the_same_key_are_compared(tmp_path: Path) -> N
     assert outcome.rule_counts == {"conflicting_rows_same_key": 2}
 
 
+def test_a_county_wide_target_already_loaded_is_a_duplicate_or_replaced(tmp_path: Path) -> None:
+    first, second = tmp_path / "kpi_targets_a.csv", tmp_path / "kpi_targets_b.csv"
+    first.write_text(
+        "year,kpi,outlet_code,target\n2026,service_level,,0.8\n2026,wait_p90_s,,900\n",
+        encoding="utf-8",
+    )
+    second.write_text(
+        "year,kpi,outlet_code,target\n2026,service_level,,0.8\n2026,wait_p90_s,,850\n"
+        "2026,wait_p90_s,03101,700\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "w.duckdb"
+    _load(db, first)
+    [outcome] = _load(db, second)
+    # The unchanged county-wide target (no outlet) is a duplicate; targets are reference
+    # data, so the changed one replaces the loaded one rather than conflicting with it.
+    assert (outcome.loaded, outcome.duplicate, outcome.quarantined) == (2, 1, 0)
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT kpi, outlet_code, target FROM ref_kpi_target ORDER BY kpi, outlet_code"
+        ).fetchall()
+    assert rows == [
+        ("service_level", None, 0.8),
+        ("wait_p90_s", "03101", 700.0),
+        ("wait_p90_s", None, 850.0),
+    ]
+
+
 def test_a_broken_file_is_rejected_and_the_other_files_still_load(tmp_path: Path) -> None:
     good = tmp_path / "outlets.csv"
     good.write_text("outlet_code,outlet_name,outlet_type\n001,A,service_point\n", encoding="utf-8")
