@@ -120,12 +120,14 @@ def _source_expr(
     return quote(column), column
 
 
-def text_sql(field: str, ref: str, profile: Profile) -> str:
+def text_sql(field: str, ref: str, profile: Profile, codes: Sequence[str] = ()) -> str:
     """Second staging layer: null sentinels and value map, over column ``ref``.
 
     The sentinel test first compares the value's length in bytes, which DuckDB knows
     without reading it: most values (ids, times) are longer than any sentinel, and an
-    ``IN`` list over millions of them is a tenth of the staging's CPU.
+    ``IN`` list over millions of them is a tenth of the staging's CPU. A value already
+    one of the field's allowed ``codes`` skips the value map (when the map and the
+    sentinels leave those codes as they are): most values of an export are.
     """
     spec = profile.fields.get(field)
     expr = ref
@@ -138,6 +140,10 @@ def text_sql(field: str, ref: str, profile: Profile) -> str:
     if spec and spec.values:
         cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in spec.values.items())
         expr = f"CASE {ref} {cases} ELSE {expr} END"
+        kept = {str(c) for c in codes} - set(spec.values) - set(nulls)
+        if kept:
+            listed = ", ".join(literal(c) for c in sorted(kept))
+            expr = f"CASE WHEN {ref} IN ({listed}) THEN {ref} ELSE {expr} END"
     return expr
 
 

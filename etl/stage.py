@@ -140,10 +140,11 @@ def _staging_select(
     source = ", ".join(
         f"{mapping.source_sql.get(f, 'NULL::VARCHAR')} AS {quote(f + '__src')}" for f in fields
     )
-    text = ", ".join(
-        f"{text_sql(f, quote(f + '__src'), profile)} AS {quote(f + '__txt')}" for f in fields
-    )
     allowed = suite(mapping.kind.name).get("in_set", {})
+    text = ", ".join(
+        f"{text_sql(f, quote(f + '__src'), profile, allowed.get(f, ()))} AS {quote(f + '__txt')}"
+        for f in fields
+    )
     typed = [
         f"{typed_sql(f, t, quote(f + '__txt'), profile, allowed.get(f, ()))} AS {quote(f)}"
         for f, t in fields.items()
