@@ -2,7 +2,7 @@
 
 Row-level enforcement happens in SQL where the data is (:mod:`etl.rules`); this module
 builds the same declarations into a GX suite, validates a sample of the staged rows
-(``gx_sample_rows``, spread evenly over the file) with it, and writes an HTML report
+(``gx_sample_rows``, picked across the whole file) with it, and writes an HTML report
 beside the whole-file rule counts, so the data-quality page can link to it. GX is imported
 only in the report process this module starts (:class:`Checker`; importing GX takes
 seconds): never by the loading process itself, nor by the dashboard.

@@ -140,7 +140,7 @@ def text_sql(field: str, ref: str, profile: Profile, codes: Sequence[str] = ()) 
     if spec and spec.values:
         cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in spec.values.items())
         expr = f"CASE {ref} {cases} ELSE {expr} END"
-        kept = {str(c) for c in codes} - set(spec.values) - set(nulls)
+        kept = set(codes) - set(spec.values) - set(nulls)
         if kept:
             listed = ", ".join(literal(c) for c in sorted(kept))
             expr = f"CASE WHEN {ref} IN ({listed}) THEN {ref} ELSE {expr} END"
@@ -216,7 +216,7 @@ def typed_sql(
     if sql_type == "BOOLEAN":
         return f"TRY_CAST(lower({text}) AS BOOLEAN)"
     if field in CODES:
-        kept = [str(c) for c in codes if str(c) == str(c).lower()]
+        kept = [c for c in codes if c == c.lower()]
         if not kept:
             return f"lower({text})"
         listed = ", ".join(literal(c) for c in kept)

@@ -141,12 +141,13 @@ def _staging_select(
         f"{mapping.source_sql.get(f, 'NULL::VARCHAR')} AS {quote(f + '__src')}" for f in fields
     )
     allowed = suite(mapping.kind.name).get("in_set", {})
+    codes = {f: tuple(str(c) for c in allowed.get(f, ())) for f in fields}
     text = ", ".join(
-        f"{text_sql(f, quote(f + '__src'), profile, allowed.get(f, ()))} AS {quote(f + '__txt')}"
+        f"{text_sql(f, quote(f + '__src'), profile, codes[f])} AS {quote(f + '__txt')}"
         for f in fields
     )
     typed = [
-        f"{typed_sql(f, t, quote(f + '__txt'), profile, allowed.get(f, ()))} AS {quote(f)}"
+        f"{typed_sql(f, t, quote(f + '__txt'), profile, codes[f])} AS {quote(f)}"
         for f, t in fields.items()
     ]
     typed += [quote(f + "__txt") for f, t in fields.items() if t != "VARCHAR"]
@@ -298,6 +299,7 @@ def _judged(kind: ExportKind, key: list[str]) -> str:
         return " AND ".join(f"{a}.{quote(k)} IS NOT DISTINCT FROM {b}.{quote(k)}" for k in key)
 
     content = ", ".join(f"s.{quote(f)}" for f in kind.types)
+    content_keys = ", ".join(f"s.{quote(k)}" for k in key)
     # ``valid`` is read again by each step rather than kept: a scan of the staged rows is
     # cheaper than materialising millions of keys.
     return f"""WITH valid AS NOT MATERIALIZED (
@@ -313,7 +315,7 @@ def _judged(kind: ExportKind, key: list[str]) -> str:
                 SELECT __row FROM valid WHERE hash({keys}) IN (SELECT __k FROM hashed)
                 UNION SELECT v.__row FROM valid v SEMI JOIN existing e ON {same_key("v", "e")}),
             content AS (
-                SELECT s.__row, {", ".join(f"s.{quote(k)}" for k in key)}, hash({content}) AS __h
+                SELECT s.__row, {content_keys}, hash({content}) AS __h
                 FROM stg s SEMI JOIN shared USING (__row)),
             repeated AS (  -- min <> max: more than one version (cheaper than count DISTINCT)
                 SELECT {keys}, min(__h) <> max(__h) AS differ, min(__row) AS first_row
