@@ -46,6 +46,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -133,6 +134,10 @@ PROBLEMS = {
     "large": "The result passed {detail} MB: select fewer or shorter columns, or aggregate.",
     "failed": "{detail}",
     "missing": "There is no warehouse at {detail}.",
+    "hidden": (
+        "{detail} names the attached warehouse directly; query the tables by their own names"
+        " (pay columns are empty without the pay grant)."
+    ),
 }
 
 
@@ -202,6 +207,7 @@ class _Names:
     table_functions: list[str]
     functions: list[str]
     tables: list[str]
+    qualifiers: list[str]  # the catalog and schema names tables are qualified with
 
 
 def _walk(node: Any, found: _Names) -> None:
@@ -218,6 +224,7 @@ def _walk(node: Any, found: _Names) -> None:
         found.functions.append(str(node["function_name"]).lower())
     elif node.get("type") in ("BASE_TABLE", "SHOW_REF"):
         found.tables.append(str(node.get("table_name", "")))
+        found.qualifiers += [str(node.get(k) or "") for k in ("catalog_name", "schema_name")]
     for value in node.values():
         _walk(value, found)
 
@@ -248,13 +255,19 @@ def _tree(sql: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-def _check_select(sql: str) -> Refusal | None:
-    """Refuse a SELECT that reads a file, a server view or calls a refused function."""
+def _check_select(sql: str, sealed_catalog: str | None) -> Refusal | None:
+    """Refuse a SELECT that reads a file, a server view or calls a refused function.
+
+    With ``sealed_catalog``, a table qualified with that catalog's name is refused too:
+    the console then reads views of it that leave the hidden columns empty.
+    """
     tree = _tree(sql)
     if tree.get("error"):
         return Refusal("syntax", str(tree.get("error_message", "")))
-    found = _Names([], [], [])
+    found = _Names([], [], [], [])
     _walk(tree["statements"], found)
+    if sealed_catalog and sealed_catalog in (q.lower() for q in found.qualifiers):
+        return Refusal("hidden", sealed_catalog)
     for name in found.tables:
         if _FILE_NAME_CHARS & set(name):
             return Refusal("file", name)
@@ -269,12 +282,13 @@ def _check_select(sql: str) -> Refusal | None:
     return None
 
 
-def refusal(sql: str) -> Refusal | None:
+def refusal(sql: str, *, sealed_catalog: str | None = None) -> Refusal | None:
     """Why ``sql`` must not run in the console, or None when it may (layer 1).
 
     The parser decides, not patterns on the text: one statement, of type SELECT (which
     covers WITH, FROM-first, VALUES, DESCRIBE, SHOW, SUMMARIZE and PIVOT with an IN
-    list) or EXPLAIN [ANALYZE] of such a query, calling no refused function.
+    list) or EXPLAIN [ANALYZE] of such a query, calling no refused function (and, with
+    ``sealed_catalog``, naming no table of that catalog directly).
     """
     try:
         types = _statement_types(sql)
@@ -286,7 +300,11 @@ def refusal(sql: str) -> Refusal | None:
         return Refusal("multiple", str(len(types)))
     if types[0] == "EXPLAIN":
         query = _after_explain(sql)
-        inner = refusal(query) if query else Refusal("statement", "EXPLAIN")
+        inner = (
+            refusal(query, sealed_catalog=sealed_catalog)
+            if query
+            else Refusal("statement", "EXPLAIN")
+        )
         if inner is not None and inner.problem in ("statement", "syntax", "empty"):
             return Refusal("statement", "EXPLAIN of something other than a query")
         return inner
@@ -294,7 +312,7 @@ def refusal(sql: str) -> Refusal | None:
         return Refusal("pivot", "")
     if types[0] != "SELECT":
         return Refusal("statement", types[0])
-    return _check_select(sql)
+    return _check_select(sql, sealed_catalog)
 
 
 def _console_settings() -> dict[str, Any]:
@@ -306,7 +324,11 @@ _RUNNING = threading.BoundedSemaphore(int(_console_settings()["max_concurrent"])
 
 
 def sealed_connection(
-    db_path: str | Path, *, memory_limit: str | None = None, threads: int | None = None
+    db_path: str | Path,
+    *,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    hidden: Mapping[str, Sequence[str]] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A fresh DuckDB instance with the warehouse attached READ_ONLY, sealed (layers 2, 3).
 
@@ -314,6 +336,10 @@ def sealed_connection(
     replacement scans, no extension autoloading) are given at connect; external access is
     switched off right after the ATTACH that needs it, and the configuration is locked
     last, so no statement can switch anything back on. The caller closes it.
+
+    ``hidden`` (table -> columns) is what the person may not see, such as pay: queries
+    then read in-memory views of every table, with those columns empty, and
+    :func:`refusal` (given ``sealed_catalog``) keeps them from naming the real tables.
     """
     defaults = _console_settings()
     con = duckdb.connect(
@@ -331,7 +357,11 @@ def sealed_connection(
     try:
         quoted = str(db_path).replace("'", "''")
         con.execute(f"ATTACH '{quoted}' AS {ATTACHED_AS} (READ_ONLY)")
-        con.execute(f"USE {ATTACHED_AS}")
+        if hidden:
+            _shadow(con, hidden)
+            con.execute("USE memory")
+        else:
+            con.execute(f"USE {ATTACHED_AS}")
         con.execute("SET enable_progress_bar = false")  # it prints to the server's terminal
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
@@ -339,6 +369,26 @@ def sealed_connection(
         con.close()
         raise
     return con
+
+
+def _shadow(con: duckdb.DuckDBPyConnection, hidden: Mapping[str, Sequence[str]]) -> None:
+    """In-memory views of every warehouse table and view, the ``hidden`` columns NULL."""
+    columns = con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns()"
+        " WHERE database_name = ? AND schema_name = 'main' ORDER BY table_name, column_index",
+        [ATTACHED_AS],
+    ).fetchall()
+    kinds: dict[str, dict[str, str]] = {}
+    for table, column, kind in columns:
+        kinds.setdefault(table, {})[column] = kind
+    for table, types in kinds.items():
+        blank = [c for c in hidden.get(table, ()) if c in types]
+        replace = ", ".join(f'NULL::{types[c]} AS "{c}"' for c in blank)
+        projection = f"* REPLACE ({replace})" if replace else "*"
+        con.execute(
+            f'CREATE VIEW memory.main."{table}" AS'
+            f' SELECT {projection} FROM {ATTACHED_AS}.main."{table}"'
+        )
 
 
 def _statement_body(sql: str) -> str:
@@ -442,6 +492,7 @@ def run_query(
     max_mb: float | None = None,
     memory_limit: str | None = None,
     threads: int | None = None,
+    hidden: Mapping[str, Sequence[str]] | None = None,
 ) -> QueryResult:
     """Run one analyst's query on the warehouse, safely; never raises for a bad query.
 
@@ -451,9 +502,10 @@ def run_query(
     and returns at most ``row_cap`` rows with ``truncated`` set when there were more;
     a result passing ``max_mb`` megabytes first is refused as too large (defaults:
     config/explorer.yaml). Errors come back as :attr:`QueryResult.problem` with
-    DuckDB's message as detail.
+    DuckDB's message as detail. ``hidden`` (table -> columns) are shown empty
+    (:func:`sealed_connection`).
     """
-    refused = refusal(sql)
+    refused = refusal(sql, sealed_catalog=ATTACHED_AS if hidden else None)
     if refused is not None:
         return QueryResult(None, problem=refused.problem, detail=refused.detail)
     if not Path(db_path).is_file():
@@ -465,7 +517,9 @@ def run_query(
     if not _RUNNING.acquire(timeout=time_limit_s):
         return QueryResult(None, problem="busy", detail=f"{time_limit_s:g}")
     try:
-        with sealed_connection(db_path, memory_limit=memory_limit, threads=threads) as con:
+        with sealed_connection(
+            db_path, memory_limit=memory_limit, threads=threads, hidden=hidden
+        ) as con:
             frame = _Run(con, time_limit_s, stopped).fetch(sql, row_cap, int(budget * 2**20))
     except _TooLarge:
         elapsed = time.perf_counter() - started

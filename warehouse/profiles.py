@@ -148,6 +148,7 @@ def staff_directory(
     *,
     start: dt.date,
     end: dt.date,
+    staff_id: str | None = None,
     township: Codes = None,
     outlet_type: Codes = None,
     outlets: Codes = None,
@@ -155,15 +156,17 @@ def staff_directory(
     """Everyone assigned to an outlet in view at some time in the period: the staff picker.
 
     One row per person (staff_id, staff_name, position, outlet_code, outlet_name) from
-    their latest such assignment in the period, ordered by staff id.
+    their latest such assignment in the period, ordered by staff id; with ``staff_id``,
+    only that person (a teller's own card).
     """
     scope = scope_outlets(con, township=township, outlet_type=outlet_type, outlets=outlets)
     assignments = con.sql(
         """SELECT s.staff_id, s.staff_name, s.position, s.outlet_code, o.outlet_name,
                   s.valid_from
            FROM dim_staff s JOIN dim_outlet o USING (outlet_code)
-           WHERE s.valid_from < $end AND (s.valid_to IS NULL OR s.valid_to > $start)""",
-        params={"start": start, "end": end},
+           WHERE s.valid_from < $end AND (s.valid_to IS NULL OR s.valid_to > $start)
+             AND ($staff IS NULL OR s.staff_id = $staff)""",
+        params={"start": start, "end": end, "staff": staff_id},
     ).pl()
     if scope is not None:  # a person who moved out of view is listed by the post held in it
         assignments = assignments.filter(pl.col("outlet_code").is_in(scope))
@@ -307,11 +310,7 @@ def _peer_row(group: pl.DataFrame, staff_id: str, name: str) -> dict[str, object
     values = group.select("staff_id", value=pl.col(name).cast(pl.Float64)).drop_nulls("value")
     mine = values.filter(pl.col("staff_id") == staff_id)["value"]
     value = mine[0] if mine.len() else None
-    direction = kpi(name).direction
-    rank = None
-    if value is not None and direction in ("up", "down"):
-        better = values["value"] > value if direction == "up" else values["value"] < value
-        rank = int(better.sum()) + 1
+    rank = kpi(name).rank_of(value, values["value"])
     return {
         "kpi": name,
         "value": value,

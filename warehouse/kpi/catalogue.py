@@ -49,6 +49,21 @@ class Kpi:
             return self.ceiling - (value - self.ceiling)
         return value
 
+    def rank_of(self, value: float | None, among: pl.Series) -> int | None:
+        """``value``'s rank among ``among`` (1 = best in the good direction, ties share).
+
+        None for a KPI without a good direction (a volume) or without a value: "3rd of 24"
+        only makes sense where higher or lower is better.
+
+        >>> wait = Kpi("wait_p90_s", "", "", "s", "down", "", "")
+        >>> wait.rank_of(300.0, pl.Series([200.0, 300, 900]))
+        2
+        """
+        if value is None or self.direction not in ("up", "down"):
+            return None
+        better = among > value if self.direction == "up" else among < value
+        return int(better.sum()) + 1
+
 
 @cache
 def _catalogue() -> dict[str, Kpi]:

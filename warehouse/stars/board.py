@@ -512,6 +512,7 @@ def quarter_payout(
     con: duckdb.DuckDBPyConnection,
     *,
     quarter: str,
+    staff_id: str | None = None,
     township: Codes = None,
     outlet_type: Codes = None,
     outlets: Codes = None,
@@ -519,8 +520,9 @@ def quarter_payout(
     """The quarter's payout rows of the people in view, and where each month's stars came from.
 
     The pool is split over the whole county (:func:`warehouse.stars.payout.payout`); the
-    filters only choose the rows, so a person's money never depends on the view. Sources
-    read "YYYY-MM: published vN", "YYYY-MM: provisional" or "YYYY-MM: no data".
+    filters only choose the rows, so a person's money never depends on the view; with
+    ``staff_id``, only that person's line (a teller's own card). Sources read
+    "YYYY-MM: published vN", "YYYY-MM: provisional" or "YYYY-MM: no data".
     """
     table, sources = payout(con, quarter, load_model())
     # A month nobody was assessed in (not loaded yet) says so rather than "provisional".
@@ -528,6 +530,8 @@ def quarter_payout(
         f"{month}: {NO_DATA}" if table[f"stars_m{i}"].null_count() == table.height else source
         for i, (month, source) in enumerate(zip(quarter_months(quarter), sources, strict=True), 1)
     ]
+    if staff_id is not None:
+        table = table.filter(pl.col("staff_id") == staff_id)
     scope = scope_outlets(con, township=township, outlet_type=outlet_type, outlets=outlets)
     return _in_scope(table, scope), tuple(sources)
 

@@ -12,7 +12,8 @@ import json
 import duckdb
 import polars as pl
 
-from warehouse.stars.model import StarModel
+from warehouse.stars.assess import assess_month
+from warehouse.stars.model import StarModel, load_model
 
 SCORE_COLUMNS = [
     "subject_id",
@@ -96,6 +97,26 @@ def publish(
         con.execute("ROLLBACK")
         raise
     return version
+
+
+def publish_month(
+    con: duckdb.DuckDBPyConnection,
+    month: str,
+    *,
+    by: str,
+    restate: bool = False,
+    reason: str | None = None,
+    model: StarModel | None = None,
+) -> tuple[int, dict[str, pl.DataFrame]]:
+    """Assess ``month`` on ``con`` and store it as the month's next version.
+
+    What ``rccdash assess --publish`` and the stars page both do, on the writable copy
+    the caller opened; returns the version and the assessment stored.
+    """
+    model = model or load_model()
+    assessment = assess_month(con, month, model)
+    version = publish(con, month, assessment, model, by=by, restate=restate, reason=reason)
+    return version, assessment
 
 
 def _insert_scores(
