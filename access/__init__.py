@@ -1,0 +1,1 @@
+"""Who may sign in to the dashboard, what each person may see, and what they did."""
