@@ -1,4 +1,9 @@
-"""How pages get numbers: KPI-layer calls on short-lived read-only connections, cached.
+"""How pages get numbers: warehouse reads under the viewer's scope, on short-lived connections.
+
+Every read goes through the signed-in person's :class:`warehouse.scope.Scope`: its
+arguments are bound to the reach before the (cached) call, its result cut down after it.
+A function not declared in :data:`warehouse.reads.READS` is refused, so a page cannot
+read around the scope.
 
 The ETL replaces the warehouse file atomically while people browse, so a page never keeps
 a connection open: each cache miss opens the file read-only for the duration of one call.
@@ -23,6 +28,11 @@ from typing import Any
 import duckdb
 import streamlit as st
 
+from access.store import AuditEvent
+from dashboard.session import audit, current_scope
+from warehouse.console import QueryResult, run_query
+from warehouse.reads import declared
+from warehouse.scope import PAY_COLUMNS, Permission, Read, staff_of
 from warehouse.settings import resolve_db_path
 
 _ONE_AT_A_TIME = threading.Lock()
@@ -53,15 +63,57 @@ def _cached(
 
 
 def fetch(fn: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call a warehouse function ``fn(con, **kwargs)``, cached until the next load.
+    """Call the warehouse read ``fn(con, **kwargs)`` under the viewer's scope, cached.
 
+    Raises :class:`warehouse.scope.OutOfScope` for what the viewer may not see and
+    :class:`warehouse.reads.UndeclaredRead` for a read without a declared scope.
     Keyword values must be hashable (tuples for lists) so they can key the cache.
     """
+    scope = current_scope()
+    read = declared(fn)
     version = warehouse_version()
     if version is None:
         raise WarehouseMissing(warehouse_path())
-    return _cached(fn, f"{fn.__module__}.{fn.__qualname__}", version, tuple(sorted(kwargs.items())))
+    bound = scope.bind(read, kwargs, lambda: _staff_of(version, scope.outlets or frozenset()))
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    return scope.redact(read, _cached(fn, name, version, tuple(sorted(bound.items()))))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _staff_of(version: tuple[int, int, int], outlets: frozenset[str]) -> frozenset[str]:
+    """The people of ``outlets`` (cached per warehouse file)."""
+    del version  # part of the cache key only
+    with _ONE_AT_A_TIME, duckdb.connect(str(warehouse_path()), read_only=True) as con:
+        return staff_of(con, outlets)
 
 
 class WarehouseMissing(Exception):
     """No warehouse file yet: the page explains how to load one."""
+
+
+# The console's result, like every read, is cut to the scope: identifiers in any text
+# column are masked without the pii permission.
+_CONSOLE = Read(needs=(Permission.CONSOLE,), text_columns=("*",))
+
+
+def console(sql: str, *, row_cap: int, time_limit_s: float) -> QueryResult:
+    """Run an analyst's SQL on the warehouse under the viewer's scope, and audit it.
+
+    Pay columns are empty without the pay permission (``warehouse.console`` reads
+    views of the tables then), identifiers masked without pii; every query is logged
+    with its text, rows and duration.
+    """
+    scope = current_scope()
+    scope.bind(_CONSOLE, {}, frozenset)
+    hidden = None if scope.sees_pay else PAY_COLUMNS
+    result = run_query(
+        warehouse_path(), sql, row_cap=row_cap, time_limit_s=time_limit_s, hidden=hidden
+    )
+    audit(
+        AuditEvent.CONSOLE_QUERY,
+        sql=sql,
+        rows=None if result.frame is None else result.frame.height,
+        seconds=round(result.elapsed_s, 3),
+        problem=result.problem,
+    )
+    return scope.redact(_CONSOLE, result)

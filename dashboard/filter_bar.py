@@ -26,6 +26,7 @@ from dashboard.selection import (
     to_query,
 )
 from warehouse.coverage import coverage, outlets
+from warehouse.scope import Scope as Reach
 
 FILTER_PARAMS = ("period", "month", "quarter", "year", "from", "to", "township", "type", "outlets")
 SESSION_KEY = "selection"
@@ -89,7 +90,12 @@ def _period(lang: str, first: dt.date, last: dt.date) -> Selection:
 
 
 def _scope(lang: str, names: pl.DataFrame) -> Scope:
-    """Township and outlet-type pickers, then the outlets they leave to choose from."""
+    """Township and outlet-type pickers, then the outlets they leave to choose from.
+
+    Someone who sees no outlet (a teller's own card) gets no pickers at all.
+    """
+    if names.is_empty():
+        return Scope()
     sidebar = st.sidebar
     townships = sidebar.multiselect(
         translate("township", lang),
@@ -123,11 +129,27 @@ def _scope(lang: str, names: pl.DataFrame) -> Scope:
     return Scope(tuple(townships), tuple(types), tuple(chosen))
 
 
-def filter_bar(lang: str) -> Selection | None:
+def _outside_notice(lang: str, reach: Reach, names: pl.DataFrame) -> None:
+    """Say once per session that outlets in the link are outside the person's access.
+
+    The filter then shows the person's own outlets; the codes named are only those the
+    link itself held, so nothing about the other outlets is revealed.
+    """
+    if "_outside_outlets" not in st.session_state:
+        asked = [o.strip() for o in st.query_params.get("outlets", "").split(",") if o.strip()]
+        known = set(names["outlet_code"].to_list())
+        st.session_state["_outside_outlets"] = [o for o in asked if o not in known]
+    outside = st.session_state["_outside_outlets"]
+    if outside and not reach.county:
+        st.sidebar.warning(translate("url_outlets_outside", lang, outlets=", ".join(outside)))
+
+
+def filter_bar(lang: str, reach: Reach) -> Selection | None:
     """Render the filter bar and return the selection; None when no data is loaded yet.
 
     The selection is also kept in ``st.session_state["selection"]`` for the page, and
-    written to the URL (dropping parameters of presets not in use) for bookmarks.
+    written to the URL (dropping parameters of presets not in use) for bookmarks. The
+    outlets offered are those of ``reach`` (the reads are scoped to it either way).
     """
     st.session_state[SESSION_KEY] = None
     try:
@@ -137,6 +159,7 @@ def filter_bar(lang: str) -> Selection | None:
     if cov.is_empty:
         return None
     names = data.fetch(outlets)
+    _outside_notice(lang, reach, names)
     known = {
         "township": names["township"].drop_nulls().to_list(),
         "type": names["outlet_type"].drop_nulls().to_list(),

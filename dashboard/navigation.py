@@ -13,17 +13,30 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from dashboard.filter_bar import FILTER_PARAMS
+from warehouse.scope import Permission, Scope
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
 
 class PageSpec(NamedTuple):
-    """One page: its URL path, its file in ``views/``, its title label and icon."""
+    """One page: URL path, file in ``views/``, title label, icon, and who may open it.
+
+    ``needs``: the permission the page is about. ``outlets``: the page is about outlets,
+    so it is for those who see at least one (not for a teller's own card).
+    """
 
     url_path: str
     file: str
     title_key: str
     icon: str
+    needs: Permission = Permission.KPIS
+    outlets: bool = True
+
+    def open_to(self, scope: Scope) -> bool:
+        """Whether ``scope`` may open the page (the data it reads is scoped regardless)."""
+        if not scope.can(self.needs):
+            return False
+        return not self.outlets or scope.outlets is None or bool(scope.outlets)
 
 
 PAGES = (
@@ -32,9 +45,19 @@ PAGES = (
     PageSpec("quality", "quality.py", "nav_quality", ":material/verified:"),
     PageSpec("stars", "stars.py", "nav_stars", ":material/star:"),
     PageSpec("outlet", "outlet.py", "nav_outlet", ":material/storefront:"),
-    PageSpec("staff", "staff.py", "nav_staff", ":material/badge:"),
+    PageSpec("staff", "staff.py", "nav_staff", ":material/badge:", outlets=False),
     PageSpec("explorer", "explorer.py", "nav_explorer", ":material/query_stats:"),
-    PageSpec("data-quality", "data_quality.py", "nav_data_quality", ":material/fact_check:"),
+    PageSpec(
+        "data-quality",
+        "data_quality.py",
+        "nav_data_quality",
+        ":material/fact_check:",
+        Permission.LOADS,
+        outlets=False,
+    ),
+    PageSpec(
+        "admin", "admin.py", "nav_admin", ":material/admin_panel_settings:", Permission.ADMIN, False
+    ),
 )
 
 
@@ -44,6 +67,11 @@ def _spec(url_path: str) -> PageSpec:
         if spec.url_path == url_path:
             return spec
     raise KeyError(f"no page {url_path!r}; pages: {[p.url_path for p in PAGES]}")
+
+
+def can_open(url_path: str, scope: Scope) -> bool:
+    """Whether a link to the page would open it for ``scope`` (else leave the link out)."""
+    return _spec(url_path).open_to(scope)
 
 
 def carried_params() -> dict[str, str]:

@@ -19,17 +19,28 @@ from dashboard import data
 from dashboard.filter_bar import SESSION_KEY
 from dashboard.i18n import code_label, translate
 from dashboard.selection import Selection, month_period
+from dashboard.session import current_scope
 from dashboard.state import language
+from warehouse.scope import OutOfScope, Permission, Scope
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PageContext:
-    """What a page needs to draw: the language and the global filter."""
+    """What a page needs to draw: the language, the global filter, the viewer's scope.
+
+    The scope is here for what a page offers (a payout section, download buttons); what
+    it can read is enforced in ``dashboard.data`` whatever the page asks.
+    """
 
     lang: str
     selection: Selection
+    scope: Scope
+
+    def can(self, permission: Permission) -> bool:
+        """Whether the viewer holds ``permission``."""
+        return self.scope.can(permission)
 
     def t(self, key: str, **values: object) -> str:
         """A label in the page's language."""
@@ -54,7 +65,9 @@ def caption(ctx: PageContext) -> str:
         if values:
             parts.append(f"{ctx.t(key)}: {', '.join(values)}")
     if len(parts) == 1:
-        parts.append(ctx.t("outlets_all"))
+        parts.append(
+            reach_text(ctx.scope, ctx.lang) if not ctx.scope.county else ctx.t("outlets_all")
+        )
     return " · ".join(parts)
 
 
@@ -69,17 +82,38 @@ def empty_state(lang: str) -> None:
         st.info(translate("no_events_loaded", lang))
 
 
+def reach_text(scope: Scope, lang: str) -> str:
+    """What the viewer sees, in words: every outlet, some outlets, or their own card."""
+    if scope.outlets is None:
+        return translate("reach_county", lang)
+    if scope.outlets:
+        return translate("reach_outlets", lang, outlets=", ".join(sorted(scope.outlets)))
+    return translate("reach_own_card", lang)
+
+
+def out_of_scope(refused: OutOfScope, lang: str) -> str:
+    """Why something is not shown, naming only what the request named."""
+    return translate(
+        "out_of_scope", lang, detail=str(refused), reach=reach_text(current_scope(), lang)
+    )
+
+
 def run_page(
-    title_key: str, render: Callable[[PageContext], None], *, require_events: bool = True
+    title_key: str | Callable[[Scope], str],
+    render: Callable[[PageContext], None],
+    *,
+    require_events: bool = True,
 ) -> None:
     """Draw a page: title, caption, then ``render``; explain empty states; hide errors.
 
+    ``title_key`` may depend on the viewer (a teller's staff page is "my card").
     ``require_events=False`` is for pages about the loads themselves (data quality): they
     draw as soon as a warehouse exists, with this month as the period if nothing loaded.
     """
     lang = language()
     try:
-        st.title(translate(title_key, lang))
+        key = title_key(current_scope()) if callable(title_key) else title_key
+        st.title(translate(key, lang))
         selection = st.session_state.get(SESSION_KEY)
         if selection is None and not require_events and data.warehouse_version() is not None:
             today = dt.date.today().replace(day=1).isoformat()[:7]
@@ -87,9 +121,11 @@ def run_page(
         if selection is None:
             empty_state(lang)
             return
-        ctx = PageContext(lang, selection)
+        ctx = PageContext(lang, selection, current_scope())
         st.caption(caption(ctx))
         render(ctx)
+    except OutOfScope as refused:
+        st.info(out_of_scope(refused, lang))
     except Exception:  # the chairman never sees a traceback
-        log.exception("page %s failed", title_key)
+        log.exception("page %s failed", title_key if isinstance(title_key, str) else "")
         st.error(translate("error_generic", lang))

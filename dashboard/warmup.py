@@ -16,6 +16,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
+from dashboard.gate import WARMUP_COOKIE
+
 
 def wait_for_port(port: int, timeout_s: float, alive: Callable[[], bool] = lambda: True) -> bool:
     """True once something listens on localhost:``port``; False after ``timeout_s``.
@@ -33,9 +35,11 @@ def wait_for_port(port: int, timeout_s: float, alive: Callable[[], bool] = lambd
     return False
 
 
-def warm_up(port: int, timeout_s: float = 60.0) -> bool:
+def warm_up(port: int, secret: str, timeout_s: float = 60.0) -> bool:
     """Open one session on the app at ``port`` and wait for its first run to finish.
 
+    ``secret`` lets this one websocket past the sign-in gate (``dashboard.gate``); the
+    run it makes has no account, so it registers the pages and shows nothing else.
     Returns False (without raising) when the run did not finish in time: serving goes on
     either way, a cold start only costs the first visitor the popup.
     """
@@ -45,7 +49,12 @@ def warm_up(port: int, timeout_s: float = 60.0) -> bool:
     request.rerun_script.page_script_hash = ""
     deadline = time.monotonic() + timeout_s
     try:
-        with connect(url, subprotocols=["streamlit"], open_timeout=timeout_s) as ws:
+        with connect(
+            url,
+            subprotocols=["streamlit"],
+            open_timeout=timeout_s,
+            additional_headers={"Cookie": f"{WARMUP_COOKIE}={secret}"},
+        ) as ws:
             ws.send(request.SerializeToString())
             while (left := deadline - time.monotonic()) > 0:
                 message = ForwardMsg()

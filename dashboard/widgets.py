@@ -13,8 +13,11 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from access.store import AccessStore, AuditEvent
+from dashboard import session
 from dashboard.exports import FORMATS, export_bytes, export_frame
 from dashboard.i18n import format_change, format_kpi, kpi_label, translate
+from warehouse.scope import Permission
 
 
 def plot_config(filename: str) -> dict[str, Any]:
@@ -107,12 +110,27 @@ def table(
 
 
 def download(frame: pl.DataFrame, name: str, lang: str) -> None:
-    """Three small download buttons in a row under a table: CSV, Excel, Parquet."""
+    """Three small download buttons in a row under a table: CSV, Excel, Parquet.
+
+    Only for those allowed to take tables away; each download is written to the audit log
+    (which table, which format, how many rows, under which scope) when it is made.
+    """
+    scope = session.current_scope()
+    if not scope.can(Permission.DOWNLOAD):
+        return
+    selection = st.session_state.get("selection")
+    what = {
+        "table": name,
+        "rows": frame.height,
+        "outlets": "all" if scope.outlets is None else sorted(scope.outlets),
+        "period": getattr(selection, "key", None),
+    }
+    who, store = session.current_account().username, session.store()
     with st.container(horizontal=True):
         for fmt, mime in FORMATS.items():
             st.download_button(
                 translate(f"download_{fmt}", lang),
-                data=lambda fmt=fmt: export_bytes(frame, fmt),
+                data=lambda fmt=fmt: _audited(store, who, frame, fmt, what),
                 file_name=f"{name}.{fmt}",
                 mime=mime,
                 key=f"dl-{name}-{fmt}",
@@ -120,3 +138,15 @@ def download(frame: pl.DataFrame, name: str, lang: str) -> None:
                 type="tertiary",
                 on_click="ignore",
             )
+
+
+def _audited(
+    store: AccessStore, who: str, frame: pl.DataFrame, fmt: str, what: dict[str, Any]
+) -> bytes:
+    """The file's bytes, made when the person clicks, and the audit line saying so.
+
+    Runs outside the page's script (Streamlit calls it when the file is asked for), so it
+    is given everything it records instead of reading the session.
+    """
+    store.audit(AuditEvent.DOWNLOAD, who, format=fmt, **what)
+    return export_bytes(frame, fmt)

@@ -217,8 +217,7 @@ def assess(
     from warehouse.stars.assess import assess_month, month_bounds
     from warehouse.stars.honours import awards
     from warehouse.stars.model import load_model
-    from warehouse.stars.publish import AlreadyPublished, restatement_changes
-    from warehouse.stars.publish import publish as store
+    from warehouse.stars.publish import AlreadyPublished, publish_month, restatement_changes
 
     try:
         month_bounds(month)
@@ -235,9 +234,8 @@ def assess(
     if publish:
         try:
             with next_version(db_path) as con:
-                result = assess_month(con, month, model)
-                version = store(
-                    con, month, result, model, by=getpass.getuser(), restate=restate, reason=reason
+                version, result = publish_month(
+                    con, month, by=getpass.getuser(), restate=restate, reason=reason, model=model
                 )
                 changes = (
                     restatement_changes(con, month, "staff", version - 1, version)
@@ -352,22 +350,49 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = load_config("settings")[
         "dashboard"
     ]["port"],
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on: 127.0.0.1 (this machine), 0.0.0.0 (intranet)."),
+    ] = "127.0.0.1",
 ) -> None:
-    """Serve the dashboard (Streamlit) on the warehouse."""
+    """Serve the dashboard (Streamlit behind sign-in) on the warehouse."""
+    import secrets as _secrets
+
+    from access.settings import store_path
+    from access.store import AccessStore
+    from dashboard.server import WARMUP_ENV_VAR
     from dashboard.warmup import wait_for_port, warm_up
 
     db_path = resolve_db_path(db)
-    env = {**os.environ, "RCCDASH_DB": str(db_path.resolve())}
+    store = AccessStore(store_path(db_path))
+    if not store.accounts():
+        console.print(
+            f"[yellow]No accounts in {store.path} yet: nobody can sign in.[/yellow] "
+            f"Add one with `rccdash user add NAME --role admin --db {db_path}`."
+        )
+    demo_users = store.demo_accounts()
+    if demo_users and host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(
+            f"[red]Demo accounts ({', '.join(demo_users)}) with a published password are"
+            " enabled, and the dashboard listens beyond this machine.[/red] Disable them:"
+            " `rccdash user disable NAME`."
+        )
+    secret = _secrets.token_urlsafe(32)
+    env = {**os.environ, "RCCDASH_DB": str(db_path.resolve()), WARMUP_ENV_VAR: secret}
     command = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(PROJECT_ROOT / "dashboard" / "app.py"),
+        str(PROJECT_ROOT / "dashboard" / "server.py"),
         "--server.port",
         str(port),
+        "--server.address",
+        host,
         "--server.headless",
         "true",
+        "--server.enableAgentApi",
+        "false",  # no second way in beside the browser, which signs in
         "--browser.gatherUsageStats",
         "false",
         "--client.toolbarMode",
@@ -375,17 +400,231 @@ def serve(
         "--client.showErrorDetails",
         "false",  # never show a traceback to a user
     ]
-    console.print(f"Dashboard on http://localhost:{port} (warehouse {db_path}); Ctrl+C to stop")
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    console.print(f"Dashboard on http://{shown}:{port} (warehouse {db_path}); Ctrl+C to stop")
     server = subprocess.Popen(command, env=env)
     # Stopping `rccdash serve` (Ctrl+C, a service manager's SIGTERM) stops Streamlit too.
     signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
-        if wait_for_port(port, timeout_s=60, alive=lambda: server.poll() is None) and warm_up(port):
-            console.print(f"Ready: http://localhost:{port}")
+        alive = lambda: server.poll() is None  # noqa: E731
+        if wait_for_port(port, timeout_s=60, alive=alive) and warm_up(port, secret):
+            console.print(f"Ready: http://{shown}:{port}")
         raise typer.Exit(server.wait())
     except KeyboardInterrupt:
         server.terminate()
         raise typer.Exit(server.wait()) from None
+
+
+user_app = typer.Typer(help="Dashboard accounts: add, change, disable, list.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+RoleOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        help="chairman, leading_group, analyst, outlet_head, operator, teller or admin (repeat).",
+    ),
+]
+OutletOption = Annotated[
+    list[str] | None, typer.Option("--outlet", help="An outlet head's outlet code (repeat).")
+]
+GrantOption = Annotated[
+    list[str] | None, typer.Option("--grant", help="pay (see pay amounts), pii (identifiers).")
+]
+
+
+def _store(db: Path | None):  # -> AccessStore, imported lazily
+    """The account store of the warehouse at ``db``."""
+    from access.settings import store_path
+    from access.store import AccessStore
+
+    return AccessStore(store_path(resolve_db_path(db)))
+
+
+def _operator() -> str:
+    """Who runs an account command: the operating-system user, recorded in the audit log."""
+    import getpass
+
+    return f"os:{getpass.getuser()}"
+
+
+def _fail(message: str) -> typer.Exit:
+    """Print a refusal in red and return the exit to raise (code 1)."""
+    console.print(f"[red]{message}[/red]")
+    return typer.Exit(1)
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="User name to sign in with.")],
+    role: RoleOption = None,
+    name: Annotated[str | None, typer.Option(help="Display name (default: user name).")] = None,
+    outlet: OutletOption = None,
+    staff: Annotated[str | None, typer.Option(help="A teller's own staff id.")] = None,
+    grant: GrantOption = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the initial password from stdin.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Add an account; prints its initial password, to be changed at first sign-in."""
+    from access.roles import Account, AccountError, parse_grants, parse_roles
+    from access.store import PasswordRejected, new_password
+
+    try:
+        account = Account(
+            username=username.strip(),
+            display_name=name or username,
+            roles=parse_roles(role or []),
+            outlets=frozenset(outlet or []),
+            staff_id=staff,
+            grants=parse_grants(grant or []),
+        )
+        password = sys.stdin.readline().rstrip("\n") if password_stdin else new_password()
+        _store(db).add_user(account, password, by=_operator())
+    except (AccountError, PasswordRejected, ValueError) as refused:
+        raise _fail(f"Not added: {refused}") from None
+    console.print(f"added {username} ({', '.join(sorted(account.roles))})")
+    if not password_stdin:
+        console.print(f"initial password: {password}  (to be changed at first sign-in)")
+
+
+@user_app.command("change")
+def user_change(
+    username: Annotated[str, typer.Argument(help="User name.")],
+    role: RoleOption = None,
+    name: Annotated[str | None, typer.Option(help="New display name.")] = None,
+    outlet: OutletOption = None,
+    staff: Annotated[str | None, typer.Option(help="New staff id.")] = None,
+    grant: GrantOption = None,
+    no_grants: Annotated[bool, typer.Option("--no-grants", help="Remove every grant.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Change an account's roles, outlets, staff id, grants or name (others stay)."""
+    import dataclasses
+
+    from access.roles import AccountError, parse_grants, parse_roles
+
+    store = _store(db)
+    current = store.account(username)
+    if current is None:
+        raise _fail(f"No user {username}.")
+    try:
+        changed = dataclasses.replace(
+            current,
+            display_name=name or current.display_name,
+            roles=parse_roles(role) if role else current.roles,
+            outlets=frozenset(outlet) if outlet else current.outlets,
+            staff_id=staff or current.staff_id,
+            grants=frozenset() if no_grants else (parse_grants(grant) if grant else current.grants),
+        )
+        store.update_user(changed, by=_operator())
+    except AccountError as refused:
+        raise _fail(f"Not changed: {refused}") from None
+    console.print(f"changed {username}")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: Annotated[str, typer.Argument(help="User name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from stdin.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Reset a password (prints a new one, to be changed at next sign-in); unlocks too."""
+    from access.store import PasswordRejected, UnknownUser, new_password
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else new_password()
+    try:
+        _store(db).set_password(username, password, by=_operator(), must_change=True)
+    except (UnknownUser, PasswordRejected) as refused:
+        raise _fail(f"Not reset: {refused}") from None
+    console.print(f"password of {username} reset; sessions ended")
+    if not password_stdin:
+        console.print(f"new password: {password}  (to be changed at next sign-in)")
+
+
+@user_app.command("disable")
+def user_disable(
+    username: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None
+) -> None:
+    """Disable an account (its sessions end at once)."""
+    from access.store import UnknownUser
+
+    try:
+        _store(db).set_disabled(username, True, by=_operator())
+    except UnknownUser:
+        raise _fail(f"No user {username}.") from None
+    console.print(f"disabled {username}")
+
+
+@user_app.command("enable")
+def user_enable(
+    username: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None
+) -> None:
+    """Enable a disabled account again."""
+    from access.store import UnknownUser
+
+    try:
+        _store(db).set_disabled(username, False, by=_operator())
+    except UnknownUser:
+        raise _fail(f"No user {username}.") from None
+    console.print(f"enabled {username}")
+
+
+@user_app.command("unlock")
+def user_unlock(
+    username: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None
+) -> None:
+    """Lift a lockout after too many wrong passwords."""
+    _store(db).unlock(username, by=_operator())
+    console.print(f"unlocked {username}")
+
+
+@user_app.command("list")
+def user_list(db: DbOption = None) -> None:
+    """List the accounts: roles, outlets, staff id, grants, status, last sign-in."""
+    frame = _store(db).user_table()
+    table = Table(*frame.columns)
+    for row in frame.iter_rows():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+@app.command()
+def audit(
+    since: Annotated[
+        str | None, typer.Option(help="First day to export, YYYY-MM-DD (UTC).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="CSV file (default: standard output).")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Only this user's events.")] = None,
+    event: Annotated[str | None, typer.Option(help="Only this kind of event.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export the audit log (sign-ins, downloads, console queries, publications, user changes)."""
+    import datetime as dt
+
+    from access.store import AuditEvent
+
+    try:
+        start = dt.datetime.fromisoformat(since) if since else None
+    except ValueError:
+        raise typer.BadParameter("use YYYY-MM-DD", param_hint="--since") from None
+    store = _store(db)
+    broken = store.verify_audit()
+    log = store.audit_log(since=start, username=user, event=event).sort("id")
+    text = log.write_csv()
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {log.height} audit events to {out}")
+    store.audit(AuditEvent.AUDIT_EXPORT, _operator(), since=since, rows=log.height)
+    if broken is not None:
+        console.print(f"[red]The audit log's hash chain breaks at event {broken}:[/red] edited.")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -404,6 +643,12 @@ def demo(
     if not (exports / "outlets.csv").exists():
         generate(out=exports)
     load(paths=[exports], db=db)
+    from access.demo import DEMO_PASSWORD, ensure_demo_accounts
+
+    users = ensure_demo_accounts(_store(db), resolve_db_path(db))
+    console.print(
+        f"Demo accounts, one per role: {', '.join(users)}; password for all: {DEMO_PASSWORD}"
+    )
     if not no_serve:
         serve(db=db, port=port)
 

@@ -17,7 +17,7 @@ from dashboard.figures.style import (
     reference_line,
     unit_suffix,
 )
-from dashboard.i18n import kpi_label, translate
+from dashboard.i18n import format_kpi, kpi_label, translate
 from warehouse.kpi import kpi
 
 
@@ -141,3 +141,52 @@ def change_bars(frame: pl.DataFrame, name: str, lang: str, *, limit: int) -> go.
     if data.is_empty():
         empty_note(fig, translate("no_improvement", lang))
     return fig
+
+
+def ordinal(rank: int, of: int, lang: str) -> str:
+    """A rank among ``of`` in words: "3rd of 24", "第3名（共24个）".
+
+    >>> ordinal(3, 24, "en"), ordinal(11, 24, "en"), ordinal(22, 24, "en")
+    ('3rd of 24', '11th of 24', '22nd of 24')
+    """
+    if lang == "zh":
+        return translate("rank_of", lang, rank=rank, n=of)
+    suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    return translate("rank_of", lang, rank=f"{rank}{suffix}", n=of)
+
+
+def benchmark_table(frame: pl.DataFrame, lang: str, names: dict[str, str]) -> pl.DataFrame:
+    """Outlets against the county (:func:`warehouse.benchmark.outlet_benchmark`) in words.
+
+    One row per KPI and outlet: the outlet's value, its rank among the county's outlets,
+    the county's value and the median outlet, each formatted as the KPI is.
+    """
+    t = lambda key: translate(key, lang)  # noqa: E731
+    rows = frame.to_dicts()
+    return pl.DataFrame(
+        {
+            t("benchmark_col_outlet"): [
+                names.get(r["outlet_code"], r["outlet_code"]) for r in rows
+            ],
+            t("benchmark_col_kpi"): [kpi_label(r["kpi"], lang) for r in rows],
+            t("benchmark_col_value"): [format_kpi(r["kpi"], r["value"], lang) for r in rows],
+            t("benchmark_col_rank"): [
+                "—" if r["rank"] is None else ordinal(r["rank"], r["ranked"], lang) for r in rows
+            ],
+            t("benchmark_col_county"): [format_kpi(r["kpi"], r["county"], lang) for r in rows],
+            t("benchmark_col_median"): [
+                format_kpi(r["kpi"], r["county_median"], lang) for r in rows
+            ],
+        },
+        schema={
+            t(k): pl.String
+            for k in (
+                "benchmark_col_outlet",
+                "benchmark_col_kpi",
+                "benchmark_col_value",
+                "benchmark_col_rank",
+                "benchmark_col_county",
+                "benchmark_col_median",
+            )
+        },
+    )

@@ -160,12 +160,17 @@ def _placed(row: dict) -> dict:
 
 
 def complaint_table(
-    frame: pl.DataFrame, lang: str, staff_link: Callable[[str], str] | None = None
+    frame: pl.DataFrame,
+    lang: str,
+    staff_link: Callable[[str], str] | None = None,
+    *,
+    fines: bool = True,
 ) -> tuple[pl.DataFrame, str | None]:
     """A complaint list (:func:`warehouse.profiles.outlet_complaints`) in words.
 
     Translated columns and values; with ``staff_link`` the staff id becomes a link and
-    its column's name is returned so the page can show it as one.
+    its column's name is returned so the page can show it as one. ``fines=False`` leaves
+    out the fine column (for viewers who may not see pay).
     """
     t = lambda key: translate(key, lang)  # noqa: E731
     staff = frame["staff_id"].to_list()
@@ -195,6 +200,8 @@ def complaint_table(
         },
         schema_overrides={link_column: pl.String},
     )
+    if not fines:
+        table = table.drop(t("outlet_col_fine"))
     return table, link_column if staff_link else None
 
 

@@ -66,6 +66,15 @@ def source_text(source: str, lang: str) -> str:
     return translate("stars_source_provisional", lang)
 
 
+def sources_text(sources: Sequence[str], lang: str) -> str:
+    """A payout's sources ("2026-01: provisional", ...) in words, one per month."""
+    parts = []
+    for source in sources:
+        month, _, where = source.partition(": ")
+        parts.append(f"{month} {source_text(where, lang)}")
+    return "; ".join(parts)
+
+
 def group_text(subject: str, group: str | None, lang: str) -> str:
     """A peer group in words: a position for staff, an outlet type for outlets."""
     if group is None:

@@ -21,7 +21,7 @@ from dashboard.figures.data_quality import (
     rule_label,
 )
 from dashboard.figures.style import AMBER, BAD, GOOD, TARGET
-from dashboard.navigation import link, open_clicked_outlet
+from dashboard.navigation import can_open, link, open_clicked_outlet
 from dashboard.page import PageContext, run_page
 from dashboard.reports import expand_records, find_report
 from warehouse.completeness import missing_days
@@ -264,9 +264,9 @@ def _completeness(ctx: PageContext) -> None:
     if short.is_empty():
         st.success(ctx.t("dq_complete"))
     else:
-        open_clicked_outlet(
-            widgets.chart(missing_bars(gaps, ctx.lang), "dq-missing", clickable=True)
-        )
+        clickable = can_open("outlet", ctx.scope)
+        clicked = widgets.chart(missing_bars(gaps, ctx.lang), "dq-missing", clickable=clickable)
+        open_clicked_outlet(clicked)
         st.caption(ctx.t("dq_missing_caption"))
     _gaps_table(ctx, gaps)
     _orphans(ctx)
@@ -286,6 +286,8 @@ def _gaps_table(ctx: PageContext, gaps: pl.DataFrame) -> None:
         # Links are made here, in the script's thread: they read the page's URL.
         page=pl.Series([link("outlet", outlet=code) for code in gaps["outlet_code"]]),
     )
+    if not can_open("outlet", ctx.scope):  # the data operator has no outlet pages
+        table = table.drop("page")
     config = {
         "outlet_code": ctx.t("dq_col_outlet"),
         "outlet_name": ctx.t("dq_col_name"),

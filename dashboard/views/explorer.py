@@ -2,7 +2,8 @@
 
 The pivot and the chart builder read the KPI layer under the global filter (through
 ``warehouse.pivot``). The SQL console reads the whole warehouse on a sealed connection of
-its own (``warehouse.console``), so it does not go through the cached ``data.fetch``.
+its own (``warehouse.console``), through ``data.console``: only for those with the
+console permission, pay columns empty without pay, every query audited.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from dashboard.figures.explorer import (
 )
 from dashboard.i18n import kpi_label
 from dashboard.page import PageContext, run_page
-from warehouse.console import QueryResult, run_query, schema_tree
+from warehouse.console import QueryResult, schema_tree
 from warehouse.coverage import outlets
 from warehouse.kpi import KEY_COLUMNS
 from warehouse.pivot import business_types, chart_data, groupings, measures, pivot
+from warehouse.scope import Permission
 from warehouse.settings import load_config
 
 NONE = ""  # the "no grouping" choice of the columns and colour pickers
@@ -265,9 +267,7 @@ def _console_tab(ctx: PageContext) -> None:
     with browser:
         _schema_browser(ctx, height=390)
     if run:
-        st.session_state[RESULT_KEY] = run_query(
-            data.warehouse_path(), sql or "", row_cap=cap, time_limit_s=limit
-        )
+        st.session_state[RESULT_KEY] = data.console(sql or "", row_cap=cap, time_limit_s=limit)
     _show_result(ctx, st.session_state.get(RESULT_KEY), cap, limit)
 
 
@@ -275,15 +275,16 @@ def render(ctx: PageContext) -> None:
     """Build the page."""
     st.caption(ctx.t("explorer_intro"))
     labels = _labels(ctx.lang)
-    pivot_tab, chart_tab, console_tab = st.tabs(
-        [ctx.t("explorer_tab_pivot"), ctx.t("explorer_tab_chart"), ctx.t("explorer_tab_sql")]
-    )
-    with pivot_tab:
+    names = [ctx.t("explorer_tab_pivot"), ctx.t("explorer_tab_chart")]
+    console = ctx.can(Permission.CONSOLE)
+    tabs = st.tabs([*names, ctx.t("explorer_tab_sql")] if console else names)
+    with tabs[0]:
         _pivot_tab(ctx, labels)
-    with chart_tab:
+    with tabs[1]:
         _chart_tab(ctx, labels)
-    with console_tab:
-        _console_tab(ctx)
+    if console:
+        with tabs[2]:
+            _console_tab(ctx)
 
 
 run_page("nav_explorer", render)

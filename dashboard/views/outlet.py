@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.figures.overview import trend_figure
+from dashboard.figures.overview import benchmark_table, trend_figure
 from dashboard.figures.profiles import complaint_table, star_history_figure
 from dashboard.figures.stars import (
     advice_text,
@@ -27,10 +27,12 @@ from dashboard.navigation import link
 from dashboard.page import PageContext, run_page
 from dashboard.selection import months_between
 from dashboard.subject import pick, star_month
+from warehouse.benchmark import outlet_benchmark
 from warehouse.coverage import coverage, outlets
 from warehouse.headline import headline
 from warehouse.kpi import complaint_summary, service_summary
 from warehouse.profiles import outlet_complaints, outlet_profile, outlet_staff, scope_outlets
+from warehouse.scope import Permission
 from warehouse.settings import load_config
 from warehouse.stars.board import star_history, subject_breakdown
 from warehouse.stars.model import load_model
@@ -72,6 +74,16 @@ def cards(ctx: PageContext, code: str) -> bool:
     kpis = tuple(load_config("dashboard")["overview"]["headline"])
     widgets.kpi_cards(data.fetch(headline, **ctx.kpi_args(kpis=kpis, outlets=(code,))), ctx.lang)
     return True
+
+
+def standing(ctx: PageContext, code: str) -> None:
+    """Where the outlet stands in the county on the headline KPIs (rank, county, median)."""
+    kpis = tuple(load_config("dashboard")["overview"]["headline"])
+    found = data.fetch(outlet_benchmark, **ctx.kpi_args(kpis=kpis, outlets=(code,)))
+    st.subheader(ctx.t("benchmark_title"))
+    table = benchmark_table(found, ctx.lang, {}).drop(ctx.t("benchmark_col_outlet"))
+    widgets.table(table, f"outlet-{code}-benchmark", ctx.lang)
+    st.caption(ctx.t("benchmark_caption"))
 
 
 def trends(ctx: PageContext, code: str) -> None:
@@ -162,7 +174,9 @@ def complaints(ctx: PageContext, code: str) -> None:
             kpi_label(name, ctx.lang), format_kpi(name, row.get(name), ctx.lang), border=True
         )
     listed = data.fetch(outlet_complaints, **ctx.kpi_args(outlet=code))
-    frame, link_column = complaint_table(listed, ctx.lang, lambda s: link("staff", staff=s))
+    frame, link_column = complaint_table(
+        listed, ctx.lang, lambda s: link("staff", staff=s), fines=ctx.can(Permission.PAY)
+    )
     widgets.table(
         frame,
         f"outlet-{code}-complaints",
@@ -182,6 +196,7 @@ def render(ctx: PageContext) -> None:
     profile_line(ctx, code)
     if not cards(ctx, code):
         return
+    standing(ctx, code)
     stars(ctx, code)
     trends(ctx, code)
     people(ctx, code)

@@ -8,11 +8,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, widgets
-from dashboard.figures.overview import change_bars, outlet_bars, trend_figure
+from dashboard.figures.overview import benchmark_table, change_bars, outlet_bars, trend_figure
 from dashboard.i18n import format_kpi
 from dashboard.navigation import link, open_clicked_outlet
 from dashboard.page import PageContext, run_page
 from warehouse.alerts import alerts
+from warehouse.benchmark import outlet_benchmark
 from warehouse.coverage import outlets
 from warehouse.headline import headline, outlet_changes
 from warehouse.kpi import service_summary
@@ -84,6 +85,13 @@ def render(ctx: PageContext) -> None:
         "outlet_code",
         outlet_label=pl.concat_str([pl.col("outlet_code"), pl.col("outlet_name")], separator=" "),
     )
+    if not ctx.scope.county:  # an outlet head: their standing, not other outlets' numbers
+        st.subheader(ctx.t("benchmark_title"))
+        found = data.fetch(outlet_benchmark, **ctx.kpi_args(kpis=tuple(config["headline"])))
+        labels = dict(names.iter_rows())
+        widgets.table(benchmark_table(found, ctx.lang, labels), "benchmark", ctx.lang)
+        st.caption(ctx.t("benchmark_caption"))
+        return
     ranking = config["ranking_kpi"]
     left, right = st.columns(2)
     with left:

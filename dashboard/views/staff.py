@@ -22,10 +22,11 @@ from dashboard.figures.stars import (
     group_text,
     severity_text,
     source_text,
+    sources_text,
     stars_text,
 )
-from dashboard.i18n import code_label, format_kpi, kpi_label
-from dashboard.navigation import link
+from dashboard.i18n import code_label, format_kpi, format_number, kpi_label
+from dashboard.navigation import can_open, link
 from dashboard.page import PageContext, run_page
 from dashboard.selection import months_between
 from dashboard.subject import pick, star_month
@@ -37,9 +38,17 @@ from warehouse.profiles import (
     staff_directory,
     staff_trend,
 )
+from warehouse.scope import Permission
 from warehouse.settings import load_config
-from warehouse.stars.board import penalties, star_history, subject_breakdown
+from warehouse.stars.board import (
+    penalties,
+    quarter_of,
+    quarter_payout,
+    star_history,
+    subject_breakdown,
+)
 from warehouse.stars.model import load_model
+from warehouse.stars.payout import quarter_months
 
 MONEY = "¥%,.2f"
 
@@ -50,10 +59,12 @@ def pick_staff(ctx: PageContext) -> dict | None:
     The picker starts at the first person in view holding the configured position (the
     counter staff the stars are about).
     """
+    own = ctx.scope.staff_id if ctx.scope.outlets == frozenset() else None
     people = data.fetch(
         staff_directory,
         start=ctx.selection.start,
         end=ctx.selection.end,
+        staff_id=own,
         **ctx.selection.kpi_filters(),
     )
     rows = {r["staff_id"]: r for r in people.iter_rows(named=True)}
@@ -73,8 +84,9 @@ def profile(ctx: PageContext, person: dict) -> pl.DataFrame:
     history = data.fetch(staff_assignments, staff_id=person["staff_id"])
     latest = history.row(0, named=True)
     st.subheader(f"{person['staff_id']} {person['staff_name']}")
-    outlet = f"[{person['outlet_code']} {person['outlet_name']}]"
-    outlet += f"({link('outlet', outlet=person['outlet_code'])})"
+    outlet = f"{person['outlet_code']} {person['outlet_name']}"
+    if can_open("outlet", ctx.scope):  # a teller's own card has no outlet page
+        outlet = f"[{outlet}]({link('outlet', outlet=person['outlet_code'])})"
     st.markdown(
         ctx.t(
             "staff_profile",
@@ -191,21 +203,63 @@ def assignments(ctx: PageContext, history: pl.DataFrame) -> None:
         },
         schema_overrides={outlet_column: pl.String},
     )
+    linked = can_open("outlet", ctx.scope)
+    if not linked:
+        frame = frame.with_columns(pl.Series(outlet_column, history["outlet_code"]))
     widgets.table(
         frame,
         "staff-assignments",
         ctx.lang,
         column_config={
             outlet_column: st.column_config.LinkColumn(display_text=r"[?&]outlet=([^&]*)")
-        },
+        }
+        if linked
+        else {},
     )
+
+
+def sees_pay_of(ctx: PageContext, staff_id: str) -> bool:
+    """Whether the viewer may see this person's pay: with pay, or their own."""
+    own = ctx.can(Permission.OWN_PAY) and staff_id == ctx.scope.staff_id
+    return ctx.can(Permission.PAY) or own
+
+
+def payout_line(ctx: PageContext, staff_id: str) -> None:
+    """The person's line of the quarter's payout: stars per month, coefficient, money."""
+    if not sees_pay_of(ctx, staff_id):
+        return
+    quarter = quarter_of(star_month(ctx))
+    st.subheader(ctx.t("staff_payout_title", quarter=quarter))
+    table, sources = data.fetch(quarter_payout, quarter=quarter, staff_id=staff_id)
+    if table.is_empty():
+        st.info(ctx.t("staff_payout_none", quarter=quarter))
+        return
+    row = table.row(0, named=True)
+    months = quarter_months(quarter)
+    stars_cols = st.columns(len(months) + 1)
+    for i, (column, month) in enumerate(zip(stars_cols, months, strict=False), start=1):
+        value = row.get(f"stars_m{i}")
+        column.metric(f"{month} ★", "—" if value is None else stars_text(value), border=True)
+    stars_cols[-1].metric(
+        ctx.t("stars_payout_col_average_stars"),
+        "—" if row["average_stars"] is None else f"{row['average_stars']:.2f}",
+        border=True,
+    )
+    money = st.columns(3)
+    for column, key in zip(money, ("gross", "penalties", "net"), strict=True):
+        column.metric(
+            ctx.t(f"stars_payout_col_{key}"),
+            format_number(row[key], "CNY", ctx.lang),
+            border=True,
+        )
+    st.caption(ctx.t("stars_payout_sources", sources=sources_text(sources, ctx.lang)))
 
 
 def complaints(ctx: PageContext, staff_id: str) -> None:
     """Complaints naming the person in the period, and their penalty entries."""
     st.subheader(ctx.t("staff_complaints_title"))
     listed = data.fetch(staff_complaints, **ctx.kpi_args(staff_id=staff_id))
-    frame, _ = complaint_table(listed, ctx.lang)
+    frame, _ = complaint_table(listed, ctx.lang, fines=sees_pay_of(ctx, staff_id))
     widgets.table(
         frame,
         "staff-complaints",
@@ -225,6 +279,8 @@ def complaints(ctx: PageContext, staff_id: str) -> None:
             ctx.t("stars_col_fine"): register["penalty_amount"],
         }
     )
+    if not sees_pay_of(ctx, staff_id):
+        frame = frame.drop(ctx.t("stars_col_fine"))
     widgets.table(
         frame,
         "staff-penalties",
@@ -240,10 +296,11 @@ def render(ctx: PageContext) -> None:
         return
     history = profile(ctx, person)
     stars(ctx, person["staff_id"])
+    payout_line(ctx, person["staff_id"])
     peers(ctx, person)
     trends(ctx, person["staff_id"])
     assignments(ctx, history)
     complaints(ctx, person["staff_id"])
 
 
-run_page("nav_staff", render)
+run_page(lambda scope: "nav_my_card" if scope.outlets == frozenset() else "nav_staff", render)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
+from access.store import AuditEvent
+from dashboard import data, session, widgets
 from dashboard.figures.stars import (
     advice_text,
     breakdown_bars,
@@ -21,7 +22,7 @@ from dashboard.figures.stars import (
     score_bars,
     score_histogram,
     severity_text,
-    source_text,
+    sources_text,
     stars_distribution,
     stars_text,
 )
@@ -29,6 +30,7 @@ from dashboard.i18n import format_number
 from dashboard.navigation import go, link
 from dashboard.page import PageContext, run_page
 from dashboard.subject import star_month
+from warehouse.scope import Permission
 from warehouse.settings import load_config
 from warehouse.stars.board import (
     MonthBoards,
@@ -42,6 +44,7 @@ from warehouse.stars.board import (
 )
 from warehouse.stars.model import load_model
 from warehouse.stars.payout import quarter_months
+from warehouse.stars.publish import AlreadyPublished, publish_month
 
 LINK_TO = {"outlets": ("outlet", "outlet"), "staff": ("staff", "staff")}  # page, URL parameter
 MONEY = "¥%,.2f"
@@ -67,6 +70,8 @@ def shown_month(ctx: PageContext) -> tuple[str, str | None]:
 def banner(ctx: PageContext, month: str) -> None:
     """Provisional or published (which version, when, by whom, and why if restated)."""
     info = data.fetch(publication, month=month)
+    if ctx.can(Permission.PUBLISH):
+        publish_controls(ctx, month, published=info is not None)
     if info is None:
         st.warning(ctx.t("stars_provisional_banner", month=month), icon=":material/pending:")
         return
@@ -81,6 +86,41 @@ def banner(ctx: PageContext, month: str) -> None:
     if info.reason:
         text += " " + ctx.t("stars_restated_because", reason=info.reason)
     st.success(text, icon=":material/verified:")
+
+
+def publish_controls(ctx: PageContext, month: str, *, published: bool) -> None:
+    """Publish the month, or restate a published one with a reason (leading group only).
+
+    Publishing builds the warehouse's next version like a load (all or nothing) and
+    records who did it, from the signed-in account, in the month and in the audit log.
+    """
+    title = ctx.t("stars_restate_title" if published else "stars_publish_title", month=month)
+    with st.expander(title, icon=":material/gavel:"), st.form(f"publish-{month}"):
+        reason = ""
+        if published:
+            reason = st.text_input(ctx.t("stars_restate_reason"), max_chars=500)
+        sure = st.checkbox(ctx.t("stars_publish_confirm", month=month))
+        button = "stars_restate_button" if published else "stars_publish_button"
+        if not st.form_submit_button(ctx.t(button, month=month), type="primary"):
+            return
+    if not sure:
+        st.warning(ctx.t("stars_publish_unconfirmed"))
+        return
+    from etl.atomic import next_version  # the write path, only when someone publishes
+
+    who = session.current_account().username
+    try:
+        with (
+            st.spinner(ctx.t("stars_publishing", month=month)),
+            next_version(data.warehouse_path()) as con,
+        ):
+            version, _ = publish_month(con, month, by=who, restate=published, reason=reason or None)
+    except (AlreadyPublished, ValueError) as refused:
+        st.error(ctx.t("stars_publish_failed", why=str(refused)))
+        return
+    event = AuditEvent.RESTATE if published else AuditEvent.PUBLISH
+    session.audit(event, month=month, version=version, reason=reason or None)
+    st.success(ctx.t("stars_published_done", month=month, version=version))
 
 
 def _note(row: dict, ctx: PageContext) -> str:
@@ -184,6 +224,8 @@ def penalty_table(ctx: PageContext) -> None:
             t("stars_col_complaint"): register["complaint_id"],
         }
     )
+    if not ctx.can(Permission.PAY):  # the amounts are empty without it: no empty column
+        frame = frame.drop(t("stars_col_fine"))
     widgets.table(
         frame,
         "stars-penalties",
@@ -210,8 +252,7 @@ def payout_section(ctx: PageContext, month: str) -> None:
     )
     for column, (key, value) in zip(st.columns(4), figures, strict=True):
         column.metric(ctx.t(key), format_number(value, "CNY", ctx.lang), border=True)
-    parts = [_source_part(ctx, s) for s in sources]
-    st.caption(ctx.t("stars_payout_sources", sources="; ".join(parts)))
+    st.caption(ctx.t("stars_payout_sources", sources=sources_text(sources, ctx.lang)))
     names = {c: ctx.t(f"stars_payout_col_{c}") for c in table.columns}
     names |= {f"stars_m{i}": f"{m} ★" for i, m in enumerate(quarter_months(quarter), start=1)}
     frame = table.with_columns(
@@ -236,12 +277,6 @@ def payout_section(ctx: PageContext, month: str) -> None:
         },
         height=table_height(frame),
     )
-
-
-def _source_part(ctx: PageContext, source: str) -> str:
-    """A payout source such as "2026-01: provisional" in the page's language."""
-    month, _, where = source.partition(": ")
-    return f"{month} {source_text(where, ctx.lang)}"
 
 
 def breakdown_section(ctx: PageContext, boards: MonthBoards) -> None:
@@ -344,7 +379,8 @@ def render(ctx: PageContext) -> None:
     honours(ctx, boards)
     changes(ctx, month)
     penalty_table(ctx)
-    payout_section(ctx, month)
+    if ctx.can(Permission.PAY):
+        payout_section(ctx, month)
     breakdown_section(ctx, boards)
 
 

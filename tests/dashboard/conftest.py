@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.dashboard.browser_kit import ARGS, CHROMIUM
+from tests.dashboard.browser_kit import ARGS, CHROMIUM, seed_accounts
 
 RCCDASH = (sys.executable, "-m", "rccdash.cli")
 
@@ -42,8 +42,10 @@ def serving(db: Path) -> Iterator[str]:
     """Run `rccdash serve` on ``db``; yield the base URL once it says it is ready.
 
     Ready means the app has run once (see dashboard/warmup.py), so even the very first
-    visit may open a bookmarked page other than the default.
+    visit may open a bookmarked page other than the default. The test accounts of
+    :func:`tests.dashboard.browser_kit.seed_accounts` exist before it starts.
     """
+    seed_accounts(db)
     port = _free_port()
     process = subprocess.Popen(
         [*RCCDASH, "serve", "--db", str(db), "--port", str(port)],

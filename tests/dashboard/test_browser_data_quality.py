@@ -6,11 +6,6 @@ defects, an HTML validation report and one missing outlet-day (see build_dq_coun
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,18 +13,12 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.dashboard.browser_kit import assert_clean, open_page, shot, wait_idle
+from tests.dashboard.conftest import serving
 from tests.dashboard.test_data_quality_page import DqCounty, build_dq_county
-from warehouse.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 CHART = '[data-testid="stPlotlyChart"]'
 TABLE = '[data-testid="stDataFrame"]'
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,44 +27,8 @@ def dq_server(
 ) -> Iterator[tuple[str, DqCounty]]:
     """Streamlit on the defective county; yields its base URL and what was planted."""
     county = build_dq_county(small_warehouse, tmp_path_factory.mktemp("dq-browser"))
-    port = _free_port()
-    app = PROJECT_ROOT / "dashboard" / "app.py"
-    options = {
-        "--server.port": str(port),
-        "--server.headless": "true",
-        "--browser.gatherUsageStats": "false",
-        "--client.toolbarMode": "viewer",
-        "--client.showErrorDetails": "false",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(app),
-            *(x for kv in options.items() for x in kv),
-        ],
-        env={**os.environ, "RCCDASH_DB": str(county.db)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "streamlit did not start"
-                time.sleep(0.3)
-        base = f"http://127.0.0.1:{port}"
-        # The first session after a start only opens the default page (streamlit#9992).
-        open_page(browser, f"{base}/", wait_for='[data-testid="stMetric"]').close()
+    with serving(county.db) as base:
         yield base, county
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def _whole_page(page: Page) -> None:

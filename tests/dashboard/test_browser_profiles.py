@@ -40,7 +40,7 @@ def test_outlet_page_in_the_browser(server: str, browser: Browser, complained_ou
     assert_clean(page)
     assert page.get_by_role("heading", name=code).count() == 1
     assert page.locator(CHART).count() == 6  # star history, breakdown, four trends
-    assert page.locator(TABLE).count() == 3  # breakdown, people, complaints
+    assert page.locator(TABLE).count() == 4  # standing in the county, breakdown, people, complaints
     assert f"outlet={code}" in page.url  # the outlet stays in the URL, so it can be shared
     shot(page, "outlet-en")
     page.close()
