@@ -25,6 +25,15 @@ from warehouse.scope import Permission
 log = logging.getLogger(__name__)
 
 
+NOTICE = "admin_notice"
+
+
+def _done(message: str) -> None:
+    """Show ``message`` above the refreshed account list (the change is in it)."""
+    st.session_state[NOTICE] = message
+    st.rerun()
+
+
 def _codes(text: str) -> frozenset[str]:
     """Codes typed as a comma- or space-separated list."""
     return frozenset(c.strip() for c in text.replace(",", " ").split() if c.strip())
@@ -40,6 +49,8 @@ def users(lang: str, who: str) -> None:
     store = session.store()
     t = lambda key, **v: translate(key, lang, **v)  # noqa: E731
     st.subheader(t("admin_users_title"))
+    if notice := st.session_state.pop(NOTICE, None):  # what the last action did
+        st.success(notice)
     table = store.user_table()
     st.dataframe(table, hide_index=True, width="stretch")
     left, right = st.columns(2)
@@ -68,7 +79,7 @@ def users(lang: str, who: str) -> None:
             except (AccountError, PasswordRejected, ValueError) as refused:
                 st.error(t("admin_refused", why=str(refused)))
             else:
-                st.success(t("admin_added", user=account.username, password=password))
+                _done(t("admin_added", user=account.username, password=password))
     with right:
         manage(lang, who, table["username"].to_list())
 
@@ -95,11 +106,11 @@ def manage(lang: str, who: str, names: list[str]) -> None:
             st.rerun()
         if buttons[1].button(t("admin_unlock"), key="admin-unlock"):
             store.unlock(chosen, by=who)
-            st.success(t("admin_unlocked", user=chosen))
+            _done(t("admin_unlocked", user=chosen))
         if buttons[2].button(t("admin_reset"), key="admin-reset"):
             password = new_password()
             store.set_password(chosen, password, by=who, must_change=True)
-            st.success(t("admin_reset_done", user=chosen, password=password))
+            _done(t("admin_reset_done", user=chosen, password=password))
     except UnknownUser:
         st.error(t("admin_refused", why=chosen))
     with st.form(f"admin-change-{chosen}"):
@@ -129,7 +140,7 @@ def manage(lang: str, who: str, names: list[str]) -> None:
             except AccountError as refused:
                 st.error(t("admin_refused", why=str(refused)))
             else:
-                st.success(t("admin_changed", user=chosen))
+                _done(t("admin_changed", user=chosen))
 
 
 def audit_log(lang: str, who: str) -> None:
