@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench docs screenshots install clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint format bench docs screenshots install browser-deps clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "rccdash needs Python 3.11 or newer"'
@@ -18,7 +20,15 @@ install: $(STAMP)  ## create .venv and install rccdash with its test tools
 demo: $(STAMP)  ## generate + load the synthetic county, then serve the dashboard
 	$(BIN)/rccdash demo
 
-test: $(STAMP)  ## the whole suite, browser tests included
+browser-deps:  ## Debian's chromium and CJK fonts for the browser tests, when missing
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "installing chromium and fonts-noto-cjk for the browser tests"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+test: $(STAMP) browser-deps  ## the whole suite, browser tests included
 	GX_ANALYTICS_ENABLED=false $(BIN)/pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)  ## ruff lint and format check
