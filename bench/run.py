@@ -8,7 +8,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHMARKS = ["bench.bench_load", "bench.bench_kpi", "bench.bench_dashboard"]
+BENCHMARKS = [
+    "bench.bench_load",
+    "bench.bench_kpi",
+    "bench.bench_dashboard",
+    "bench.bench_sessions",
+]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:

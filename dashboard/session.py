@@ -53,7 +53,7 @@ def signed_in_account() -> Account | None:
         account = store().account(str(user.get("email") or ""))
         return None if account is None or account.disabled else account
     token = st.context.cookies.get(access_settings().cookie_name)
-    return store().session(token)
+    return store().session(token) if isinstance(token, str) else None
 
 
 def require_account(lang: str) -> Account:
