@@ -177,6 +177,7 @@ class AccessStore:
         )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
+            con.execute("PRAGMA journal_mode=WAL")  # kept by the file: readers never wait
             con.executescript(_SCHEMA)
             con.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
@@ -189,9 +190,7 @@ class AccessStore:
         """A short connection; commits on success. One per call: threads share nothing."""
         con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
-            con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA busy_timeout=10000")
             yield con
         finally:
             con.close()
@@ -275,38 +274,9 @@ class AccessStore:
             return self._account(con, username)
 
     def _account(self, con: sqlite3.Connection, username: str) -> Account | None:
-        """Read one account on an open connection."""
-        row = con.execute(
-            "SELECT display_name, must_change, disabled, staff_id FROM users WHERE username = ?",
-            (username,),
-        ).fetchone()
-        if row is None:
-            return None
-        roles = [
-            r for (r,) in con.execute("SELECT role FROM user_roles WHERE username = ?", (username,))
-        ]
-        outlets = [
-            o
-            for (o,) in con.execute(
-                "SELECT outlet_code FROM user_outlets WHERE username = ?", (username,)
-            )
-        ]
-        grants = [
-            g
-            for (g,) in con.execute(
-                "SELECT grant_name FROM user_grants WHERE username = ?", (username,)
-            )
-        ]
-        return Account(
-            username=username,
-            display_name=row[0],
-            roles=parse_roles(roles),
-            outlets=frozenset(outlets),
-            staff_id=row[3],
-            grants=parse_grants(grants),
-            disabled=bool(row[2]),
-            must_change_password=bool(row[1]),
-        )
+        """Read one account on an open connection (one query: it runs on every page)."""
+        row = con.execute(_ACCOUNT_SQL + " WHERE u.username = ?", (username,)).fetchone()
+        return None if row is None else _account_of(row)
 
     def accounts(self) -> list[Account]:
         """Every account, by user name."""
@@ -511,19 +481,19 @@ class AccessStore:
         key = _token_hash(token)
         with self._connect() as con:
             row = con.execute(
-                "SELECT s.username, s.last_seen, u.disabled FROM sessions s"
+                "SELECT s.last_seen, " + _ACCOUNT_COLUMNS + " FROM sessions s"
                 " JOIN users u USING (username) WHERE s.token_hash = ?",
                 (key,),
             ).fetchone()
             if row is None:
                 return None
-            username, last_seen, disabled = row
-            if disabled or now - last_seen > self.settings.idle_timeout_s:
+            last_seen, account = row[0], _account_of(row[1:])
+            if account.disabled or now - last_seen > self.settings.idle_timeout_s:
                 con.execute("DELETE FROM sessions WHERE token_hash = ?", (key,))
                 return None
             if now - last_seen > _TOUCH_EVERY_S:
                 con.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (now, key))
-            return self._account(con, username)
+            return account
 
     def sign_out(self, token: str | None) -> None:
         """End a session (the cookie is cleared by the caller)."""
@@ -642,6 +612,30 @@ class AccessStore:
             return []
         enabled = {a.username for a in self.accounts() if not a.disabled}
         return [u for u in json.loads(row[0]) if u in enabled]
+
+
+# An account in one row: the roles, outlets and grants joined with the unit separator.
+_ACCOUNT_COLUMNS = """u.username, u.display_name, u.must_change, u.disabled, u.staff_id,
+    (SELECT group_concat(role, char(31)) FROM user_roles WHERE username = u.username),
+    (SELECT group_concat(outlet_code, char(31)) FROM user_outlets WHERE username = u.username),
+    (SELECT group_concat(grant_name, char(31)) FROM user_grants WHERE username = u.username)"""
+_ACCOUNT_SQL = "SELECT " + _ACCOUNT_COLUMNS + " FROM users u"
+
+
+def _account_of(row: tuple[Any, ...]) -> Account:
+    """An :class:`Account` from a row of :data:`_ACCOUNT_COLUMNS`."""
+    username, name, must_change, disabled, staff_id, roles, outlets, grants = row
+    split = lambda text: [v for v in (text or "").split("\x1f") if v]  # noqa: E731
+    return Account(
+        username=username,
+        display_name=name,
+        roles=parse_roles(split(roles)),
+        outlets=frozenset(split(outlets)),
+        staff_id=staff_id,
+        grants=parse_grants(split(grants)),
+        disabled=bool(disabled),
+        must_change_password=bool(must_change),
+    )
 
 
 def _describe(account: Account) -> dict[str, Any]:

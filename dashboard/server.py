@@ -8,6 +8,7 @@ routes do the signing in, and the app itself turns away anyone not signed in.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -17,10 +18,17 @@ from starlette.middleware import Middleware
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import dashboard.data
+import dashboard.widgets  # noqa: F401 - and Plotly
 from access.settings import SignInMethod, access_settings, store_path
 from access.store import AccessStore
 from dashboard.gate import Gate
 from warehouse.settings import resolve_db_path
+
+# The libraries loaded above live as long as the server: moved out of the collector's
+# reach, so a collection walks only what the sessions allocate (with Streamlit's own
+# collection after every run switched off by `rccdash serve`).
+gc.freeze()
 
 WARMUP_ENV_VAR = "RCCDASH_WARMUP_SECRET"
 
