@@ -28,6 +28,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Put back the ``__main__`` module an AppTest run replaces with the app script.
+
+    Streamlit's script runner installs the script as ``sys.modules["__main__"]`` and
+    leaves it there; a process pool started later in the same worker (the generator's,
+    with spawn) would then run the dashboard script in each child, which signs nobody in
+    and stops it.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium"
