@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from etl import gx_report
-from etl.atomic import next_version, open_read_only, writer_lock
+from etl.atomic import next_version, open_read_only, settle, writer_lock
 from etl.direct import FileBytes, PlainHead, plain_head, scan_bytes
 from etl.load_sql import finish_run, move_rows, quarantine_rows
 from etl.mapping import Mapping, MappingError, build_mapping
@@ -32,6 +32,7 @@ from etl.raw import drop_raw, open_raw
 from etl.read import RawTable, ReadError, read_export
 from etl.rules import settings
 from etl.stage import Fates, decide, drop_staged, stage
+from warehouse.settings import os_user
 
 SUPPORTED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 # A file etl.read parses while planning (to learn its kind: reference data loads first)
@@ -53,6 +54,7 @@ class LoadOptions:
     kind: str | None = None
     encoding: str | None = None
     report: bool = True  # write the Great Expectations validation report per file
+    run_by: str | None = None  # who ran the load (recorded); None: the operating-system user
 
 
 @dataclass
@@ -152,10 +154,13 @@ def load_paths(
     paths: Iterable[Path],
     options: LoadOptions | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> list[FileOutcome]:
     """Load export files into the warehouse; returns one outcome per file, in load order.
 
-    ``progress(label, done, total)`` is called as files are read and loaded.
+    ``progress(label, done, total)`` is called as files are read and loaded; ``on_note``
+    hears what the operator should know beyond the files, as it happens (another writer
+    is waited for, a write-ahead log was folded in).
     """
     options = options or LoadOptions()
     profile = load_profile(options.profile)
@@ -163,9 +168,10 @@ def load_paths(
     # The report process starts now, so GX is imported while the files are scanned.
     with (
         gx_report.Checker() if options.report else contextlib.nullcontext() as checker,
-        writer_lock(db_path),  # one writer at a time, from the check of loaded files to the swap
+        # one writer at a time, from the check of loaded files to the swap
+        writer_lock(db_path, on_wait=on_note),
     ):
-        return _run(db_path, files, profile, options, progress, checker)
+        return _run(db_path, files, profile, options, progress, checker, on_note)
 
 
 def _run(
@@ -175,8 +181,12 @@ def _run(
     options: LoadOptions,
     progress: Callable[[str, int, int], None] | None,
     checker: gx_report.Checker | None,
+    on_note: Callable[[str], None] | None,
 ) -> list[FileOutcome]:
     """One load run under the writer lock: plan every file, then load them in one version."""
+    for note in settle(db_path):  # before reading which files the warehouse holds
+        if on_note is not None:
+            on_note(note)
     seen = loaded_digests(db_path)
     outcomes: list[FileOutcome] = []
     planned: list[_Planned] = []
@@ -210,7 +220,7 @@ def _run(
     _IMPORTS.submit(importlib.import_module, "warehouse.marts")
     folder = reports_dir(db_path)
     try:
-        with next_version(db_path, locked=True) as con:
+        with next_version(db_path, locked=True, on_note=on_note) as con:
             reports: list[_Report] = []
             for i, item in enumerate(planned, start=1):
                 step = _stepper(progress, item.outcome.path.name, i - 1, len(planned))
@@ -331,7 +341,8 @@ def _validate_and_move(
             _IMPORTS.submit(importlib.import_module, "warehouse.mart_compile")
         report = gx_report.report_path(folder, load_id, outcome.path) if checking else None
         con.execute(
-            "INSERT INTO etl_load VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO etl_load VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?)",
             [
                 load_id,
                 outcome.path.name,
@@ -348,6 +359,7 @@ def _validate_and_move(
                 profile.name,
                 raw.encoding,
                 str(report) if report else None,
+                options.run_by or os_user(),
             ],
         )
         con.execute("COMMIT")

@@ -33,6 +33,17 @@ DbOption = Annotated[
     Path | None,
     typer.Option("--db", help="Warehouse file (default: $RCCDASH_DB or data/warehouse.duckdb)."),
 ]
+ByOption = Annotated[
+    str | None,
+    typer.Option(help="Who this is done for (recorded beside the operating-system account)."),
+]
+
+
+def _run_by(by: str | None) -> str:
+    """Who did it: ``--by`` with the operating-system account, or the account alone."""
+    from warehouse.settings import os_user
+
+    return f"{by.strip()} (os: {os_user()})" if by and by.strip() else os_user()
 
 
 def _progress() -> Progress:
@@ -94,6 +105,7 @@ def load(
         str | None, typer.Option(help="Text encoding (default: detect UTF-8 / GB18030).")
     ] = None,
     report: Annotated[bool, typer.Option(help="Write the HTML validation report per file.")] = True,
+    by: ByOption = None,
 ) -> None:
     """Validate and load exports atomically; bad rows go to quarantine with their reasons."""
     from etl.kinds import export_kinds
@@ -114,8 +126,12 @@ def load(
     if kind is not None and kind not in export_kinds():
         known = ", ".join(export_kinds())
         raise typer.BadParameter(f"unknown kind {kind!r}; kinds: {known}", param_hint="--kind")
+    from etl.atomic import WarehouseBusy
+
     db_path = resolve_db_path(db)
-    options = LoadOptions(profile=profile, kind=kind, encoding=encoding, report=report)
+    options = LoadOptions(
+        profile=profile, kind=kind, encoding=encoding, report=report, run_by=_run_by(by)
+    )
     try:
         with _progress() as bar:
             task = bar.add_task("reading", total=None)
@@ -126,9 +142,13 @@ def load(
                 lambda label, done, total: bar.update(
                     task, completed=done, total=total, description=label
                 ),
+                on_note=lambda note: console.print(f"[yellow]note:[/yellow] {note}"),
             )
     except FileNotFoundError as exc:
         raise typer.BadParameter(str(exc), param_hint="PATHS") from None
+    except WarehouseBusy as busy:
+        console.print(f"[red]Not loaded:[/red] {busy}")
+        raise typer.Exit(1) from None
     table = Table(
         "file",
         "kind",
@@ -208,12 +228,13 @@ def assess(
         bool, typer.Option("--restate", help="Publish a new version of a published month.")
     ] = False,
     reason: Annotated[str | None, typer.Option(help="Why the month is restated.")] = None,
+    by: ByOption = None,
 ) -> None:
     """Score every counter employee and outlet for a month; --publish stores it for good."""
-    import getpass
     import time as _time
 
-    from etl.atomic import next_version, open_read_only
+    from etl.atomic import WarehouseBusy, next_version, open_read_only
+    from warehouse.settings import os_user
     from warehouse.stars.assess import assess_month, month_bounds
     from warehouse.stars.honours import awards
     from warehouse.stars.model import load_model
@@ -233,16 +254,22 @@ def assess(
     began = _time.perf_counter()
     if publish:
         try:
-            with next_version(db_path) as con:
+            with next_version(db_path, on_note=lambda n: console.print(f"note: {n}")) as con:
                 version, result = publish_month(
-                    con, month, by=getpass.getuser(), restate=restate, reason=reason, model=model
+                    con,
+                    month,
+                    by=(by or "").strip() or os_user(),
+                    run_by=os_user(),
+                    restate=restate,
+                    reason=reason,
+                    model=model,
                 )
                 changes = (
                     restatement_changes(con, month, "staff", version - 1, version)
                     if version > 1
                     else None
                 )
-        except (AlreadyPublished, ValueError) as exc:
+        except (AlreadyPublished, ValueError, WarehouseBusy) as exc:
             console.print(f"[red]Not published:[/red] {exc}")
             raise typer.Exit(1) from None
         console.print(f"published {month} as version {version} (model {model.version})")
@@ -291,12 +318,19 @@ def payout(
     quarter: Annotated[str, typer.Argument(help="Quarter, e.g. 2026Q1.")],
     out: Annotated[Path, typer.Option("--out", help="Payout file: .csv or .xlsx.")],
     db: DbOption = None,
+    provisional: Annotated[
+        bool,
+        typer.Option(
+            "--provisional", help="Use months not published yet (a preview; the file says so)."
+        ),
+    ] = False,
 ) -> None:
-    """Compute the quarterly star bonus per person (for payroll) from the months' stars."""
+    """Compute the quarterly star bonus per person (for payroll) from published months."""
     from etl.atomic import open_read_only
     from warehouse.stars.model import load_model
+    from warehouse.stars.payout import NotPublished, quarter_months, write_payout
     from warehouse.stars.payout import payout as compute
-    from warehouse.stars.payout import quarter_months, write_payout
+    from warehouse.stars.publish import BrokenSeal
 
     try:
         quarter_months(quarter)
@@ -306,9 +340,13 @@ def payout(
         raise typer.BadParameter("the payout file must end in .csv or .xlsx", param_hint="--out")
     db_path = resolve_db_path(db)
     model = load_model()
-    with open_read_only(db_path) as con:
-        table, sources = compute(con, quarter, model)
-    write_payout(table, str(out))
+    try:
+        with open_read_only(db_path) as con:
+            table, sources = compute(con, quarter, model, provisional=provisional)
+    except (NotPublished, BrokenSeal) as refused:
+        console.print(f"[red]No payout:[/red] {refused}")
+        raise typer.Exit(1) from None
+    write_payout(table, str(out), sources)
     console.print("; ".join(sources))
     fines, paid = table["penalties"].sum(), table["net"].sum()
     console.print(
@@ -446,9 +484,9 @@ def _store(db: Path | None):  # -> AccessStore, imported lazily
 
 def _operator() -> str:
     """Who runs an account command: the operating-system user, recorded in the audit log."""
-    import getpass
+    from warehouse.settings import os_user
 
-    return f"os:{getpass.getuser()}"
+    return f"os:{os_user()}"
 
 
 def _fail(message: str) -> typer.Exit:

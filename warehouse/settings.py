@@ -8,6 +8,7 @@ so the CLI, the dashboard and a notebook never disagree about which file they re
 from __future__ import annotations
 
 import os
+import pwd
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,3 +42,14 @@ def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
     if env := os.environ.get(DB_ENV_VAR):
         return Path(env)
     return PROJECT_ROOT / load_config("settings")["warehouse"]["default_path"]
+
+
+def os_user() -> str:
+    """The operating-system account running this process, recorded with loads and publications.
+
+    From the process's user id, not from ``$USER`` or ``$LOGNAME``: anyone can set those.
+    """
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"

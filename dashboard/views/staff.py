@@ -49,6 +49,7 @@ from warehouse.stars.board import (
 )
 from warehouse.stars.model import load_model
 from warehouse.stars.payout import quarter_months
+from warehouse.stars.publish import BrokenSeal
 
 MONEY = "¥%,.2f"
 
@@ -230,7 +231,11 @@ def payout_line(ctx: PageContext, staff_id: str) -> None:
         return
     quarter = quarter_of(star_month(ctx))
     st.subheader(ctx.t("staff_payout_title", quarter=quarter))
-    table, sources = data.fetch(quarter_payout, quarter=quarter, staff_id=staff_id)
+    try:
+        table, sources = data.fetch(quarter_payout, quarter=quarter, staff_id=staff_id)
+    except BrokenSeal as broken:
+        st.error(ctx.t("stars_payout_refused", why=str(broken)))
+        return
     if table.is_empty():
         st.info(ctx.t("staff_payout_none", quarter=quarter))
         return

@@ -44,7 +44,7 @@ from warehouse.stars.board import (
 )
 from warehouse.stars.model import load_model
 from warehouse.stars.payout import quarter_months
-from warehouse.stars.publish import AlreadyPublished, publish_month
+from warehouse.stars.publish import AlreadyPublished, BrokenSeal, publish_month
 
 LINK_TO = {"outlets": ("outlet", "outlet"), "staff": ("staff", "staff")}  # page, URL parameter
 MONEY = "¥%,.2f"
@@ -85,6 +85,9 @@ def banner(ctx: PageContext, month: str) -> None:
     )
     if info.reason:
         text += " " + ctx.t("stars_restated_because", reason=info.reason)
+    if info.sealed is False:  # changed on the file after publishing: say it loudly
+        st.error(ctx.t("stars_seal_broken", month=month, version=info.version), icon="🚨")
+        return
     st.success(text, icon=":material/verified:")
 
 
@@ -106,7 +109,8 @@ def publish_controls(ctx: PageContext, month: str, *, published: bool) -> None:
     if not sure:
         st.warning(ctx.t("stars_publish_unconfirmed"))
         return
-    from etl.atomic import next_version  # the write path, only when someone publishes
+    # the write path, only when someone publishes
+    from etl.atomic import next_version
 
     who = session.current_account().username
     try:
@@ -242,7 +246,11 @@ def payout_section(ctx: PageContext, month: str) -> None:
     """The quarter's payout in view: pool, gross, fines, net, and the table for payroll."""
     quarter = quarter_of(month)
     st.subheader(ctx.t("stars_payout_title", quarter=quarter))
-    table, sources = data.fetch(quarter_payout, quarter=quarter, **ctx.selection.kpi_filters())
+    try:
+        table, sources = data.fetch(quarter_payout, quarter=quarter, **ctx.selection.kpi_filters())
+    except BrokenSeal as broken:
+        st.error(ctx.t("stars_payout_refused", why=str(broken)))
+        return
     pool = load_model().pool_per_quarter
     figures = (
         ("stars_payout_pool", pool),

@@ -34,7 +34,12 @@ from warehouse.stars.honours import awards, penalty_register
 from warehouse.stars.inputs import outlet_inputs, staff_inputs
 from warehouse.stars.model import StarModel, load_model
 from warehouse.stars.payout import payout, quarter_months
-from warehouse.stars.publish import published, published_versions, restatement_changes
+from warehouse.stars.publish import (
+    check_seal,
+    published,
+    published_versions,
+    restatement_changes,
+)
 from warehouse.stars.scoring import BreakdownLine, Scored, breakdown, score_subjects
 
 SUBJECTS = ("outlets", "staff")
@@ -60,7 +65,12 @@ _CAPPED_BY = r"substantiated (\S+) complaint"  # scoring's wording of a veto
 
 @dataclass(frozen=True)
 class Publication:
-    """Who published the month's latest version, when, with which model, and why if restated."""
+    """Who published the month's latest version, when, with which model, and why if restated.
+
+    ``sealed``: True when its rows still match the seal taken at publishing, False when
+    they were changed since (the page says so and the payout refuses the month), None for
+    a version published before seals existed and not sealed yet.
+    """
 
     month: str
     version: int
@@ -68,6 +78,7 @@ class Publication:
     published_at: dt.datetime
     published_by: str
     reason: str | None
+    sealed: bool | None = None
 
 
 def publication(con: duckdb.DuckDBPyConnection, *, month: str) -> Publication | None:
@@ -80,7 +91,7 @@ def publication(con: duckdb.DuckDBPyConnection, *, month: str) -> Publication | 
            FROM star_assessment WHERE month = ? AND version = ?""",
         [month, versions[-1]],
     ).fetchall()[0]
-    return Publication(*row)
+    return Publication(*row, sealed=check_seal(con, month, versions[-1]))
 
 
 @dataclass(frozen=True)

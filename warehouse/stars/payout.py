@@ -1,7 +1,10 @@
 """The quarterly cash: the pool split by the quarter's average stars, fines deducted.
 
 "Monthly assessment, quarterly cash": each month's stars come from the published
-assessment when there is one, otherwise from the provisional one (and the table says so).
+assessment. Payroll's file (``rccdash payout``) is made from published months only; with
+``provisional=True`` (the dashboard's preview, ``--provisional``) a month not published yet
+is assessed on the fly, and the table says so. A published month whose seal is broken
+(its rows were changed after publishing) stops the payout whatever is asked.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ import polars as pl
 from warehouse.stars.assess import month_bounds, score_month
 from warehouse.stars.honours import penalty_register
 from warehouse.stars.model import StarModel
-from warehouse.stars.publish import published
+from warehouse.stars.publish import BrokenSeal, check_seal, published
+
+
+class NotPublished(Exception):
+    """A month of the quarter has no published assessment, and provisional was not asked for."""
 
 
 def quarter_months(quarter: str) -> list[str]:
@@ -56,26 +63,41 @@ def split_pool(
 
 
 def _month_stars(
-    con: duckdb.DuckDBPyConnection, month: str, model: StarModel
+    con: duckdb.DuckDBPyConnection, month: str, model: StarModel, provisional: bool
 ) -> tuple[pl.DataFrame, str]:
     """Staff stars of a month and where they come from (published vN / provisional)."""
     stored = published(con, month, "staff")
     if stored.height:
-        return stored.select("subject_id", "stars"), f"published v{stored['version'][0]}"
+        version = int(stored["version"][0])
+        if check_seal(con, month, version) is False:
+            raise BrokenSeal(
+                f"the published stars of {month} (version {version}) were changed after"
+                " publishing: no payout until the month is restated"
+            )
+        return stored.select("subject_id", "stars"), f"published v{version}"
+    if not provisional:
+        raise NotPublished(
+            f"{month} is not published: publish it first (rccdash assess {month} --publish),"
+            " or pass --provisional for a preview"
+        )
     return score_month(con, month, model)["staff"].select("subject_id", "stars"), "provisional"
 
 
 def payout(
-    con: duckdb.DuckDBPyConnection, quarter: str, model: StarModel
+    con: duckdb.DuckDBPyConnection, quarter: str, model: StarModel, *, provisional: bool = True
 ) -> tuple[pl.DataFrame, list[str]]:
-    """The payout table payroll takes, and where each month's stars came from."""
+    """The payout table payroll takes, and where each month's stars came from.
+
+    Raises :class:`NotPublished` for an unpublished month unless ``provisional``, and
+    :class:`warehouse.stars.publish.BrokenSeal` for a month changed after publishing.
+    """
     months = quarter_months(quarter)
     start, _ = month_bounds(months[0])
     _, end = month_bounds(months[-1])
     table: pl.DataFrame | None = None
     sources = []
     for i, month in enumerate(months, start=1):
-        stars, source = _month_stars(con, month, model)
+        stars, source = _month_stars(con, month, model, provisional)
         sources.append(f"{month}: {source}")
         stars = stars.rename({"stars": f"stars_m{i}"})
         table = (
@@ -128,8 +150,14 @@ def payout(
     ), sources
 
 
-def write_payout(table: pl.DataFrame, path: str) -> None:
-    """Save the payout as CSV or XLSX, by the file's extension."""
+def write_payout(table: pl.DataFrame, path: str, sources: list[str] | None = None) -> None:
+    """Save the payout as CSV or XLSX, by the file's extension.
+
+    With ``sources``, every row says which stars it was computed from ("2026-01: published
+    v1; ..."), so a file made from provisional months cannot pass for the real one.
+    """
+    if sources is not None:
+        table = table.with_columns(stars_basis=pl.lit("; ".join(sources)))
     if path.lower().endswith(".xlsx"):
         table.to_pandas().to_excel(path, index=False)
     elif path.lower().endswith(".csv"):

@@ -2,6 +2,11 @@
 
 A month once published keeps its numbers even if late data arrives; restating it adds a
 version beside the first, and both can be read and compared.
+
+Immutable by rule is not enough when the file can be opened by anyone with DuckDB: each
+version is sealed with the SHA-256 of its rows (:func:`seal`), computed by DuckDB over a
+canonical text of every row, and checked on every read (:func:`check_seal`). A changed
+row shows as a broken seal on the stars page and stops the payout of its quarter.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import json
 import duckdb
 import polars as pl
 
-from warehouse.stars.assess import assess_month
+from warehouse.settings import os_user
 from warehouse.stars.model import StarModel, load_model
 
 SCORE_COLUMNS = [
@@ -30,6 +35,68 @@ SCORE_COLUMNS = [
 
 class AlreadyPublished(Exception):
     """The month is published; only a restatement with a reason may add a version."""
+
+
+class BrokenSeal(Exception):
+    """A published version's rows no longer match its seal: changed after publishing."""
+
+
+# One row of star_score as text, every column, in a fixed order; the seal hashes all of a
+# version's rows in key order.
+_ROW_TEXT = (
+    "concat_ws(chr(31), "
+    + ", ".join(
+        f"coalesce({c}::VARCHAR, chr(0))"
+        for c in (
+            "subject_type",
+            "subject_id",
+            "outlet_code",
+            "peer_group",
+            "status",
+            "score",
+            "stars",
+            "capped_by",
+            "rank",
+            "movement",
+            "points",
+        )
+    )
+    + ")"
+)
+
+
+def seal(con: duckdb.DuckDBPyConnection, month: str, version: int) -> str:
+    """The SHA-256 of a version's rows as they are stored now."""
+    return con.execute(
+        f"SELECT sha256(coalesce(string_agg({_ROW_TEXT}, chr(30)"
+        " ORDER BY subject_type, subject_id), '')) FROM star_score"
+        " WHERE month = ? AND version = ?",
+        [month, version],
+    ).fetchall()[0][0]
+
+
+def check_seal(con: duckdb.DuckDBPyConnection, month: str, version: int) -> bool | None:
+    """True when a version's rows match its seal, False when not, None when never sealed."""
+    stored = con.execute(
+        "SELECT content_sha256 FROM star_assessment WHERE month = ? AND version = ?",
+        [month, version],
+    ).fetchall()
+    if not stored or stored[0][0] is None:
+        return None
+    return stored[0][0] == seal(con, month, version)
+
+
+def seal_unsealed(con: duckdb.DuckDBPyConnection) -> int:
+    """Seal the versions published before seals existed (as they are now); how many."""
+    rows = con.execute(
+        "SELECT month, version FROM star_assessment WHERE content_sha256 IS NULL"
+    ).fetchall()
+    for month, version in rows:
+        con.execute(
+            "UPDATE star_assessment SET content_sha256 = ? WHERE month = ? AND version = ?",
+            [seal(con, month, version), month, version],
+        )
+    return len(rows)
 
 
 def published_versions(con: duckdb.DuckDBPyConnection, month: str) -> list[int]:
@@ -56,13 +123,16 @@ def publish(
     model: StarModel,
     *,
     by: str,
+    run_by: str | None = None,
     restate: bool = False,
     reason: str | None = None,
 ) -> int:
     """Store an assessment as the next version of ``month`` and return that version.
 
-    Raises :class:`AlreadyPublished` when the month is published and this is not a
-    restatement, and ValueError for a restatement without a reason or of nothing.
+    ``by`` is the person who published (the signed-in user, or ``--by``), ``run_by`` the
+    operating-system account of the process (default: this one). Raises
+    :class:`AlreadyPublished` when the month is published and this is not a restatement,
+    and ValueError for a restatement without a reason or of nothing.
     """
     versions = published_versions(con, month)
     if versions and not restate:
@@ -78,8 +148,10 @@ def publish(
     as_of = con.execute("SELECT coalesce(max(load_id), 0) FROM etl_load").fetchall()[0][0]
     con.execute("BEGIN TRANSACTION")
     try:
+        for subject, frame in assessment.items():
+            _insert_scores(con, month, version, subject, frame)
         con.execute(
-            "INSERT INTO star_assessment VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO star_assessment VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 month,
                 version,
@@ -88,10 +160,10 @@ def publish(
                 dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 by,
                 reason if restate else None,
+                run_by or os_user(),
+                seal(con, month, version),
             ],
         )
-        for subject, frame in assessment.items():
-            _insert_scores(con, month, version, subject, frame)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -104,6 +176,7 @@ def publish_month(
     month: str,
     *,
     by: str,
+    run_by: str | None = None,
     restate: bool = False,
     reason: str | None = None,
     model: StarModel | None = None,
@@ -113,9 +186,13 @@ def publish_month(
     What ``rccdash assess --publish`` and the stars page both do, on the writable copy
     the caller opened; returns the version and the assessment stored.
     """
+    from warehouse.stars.assess import assess_month  # the KPI layer: not for every load
+
     model = model or load_model()
     assessment = assess_month(con, month, model)
-    version = publish(con, month, assessment, model, by=by, restate=restate, reason=reason)
+    version = publish(
+        con, month, assessment, model, by=by, run_by=run_by, restate=restate, reason=reason
+    )
     return version, assessment
 
 
