@@ -30,7 +30,8 @@ import streamlit as st
 
 from access.store import AuditEvent
 from dashboard.session import audit, current_scope
-from warehouse.console import QueryResult, run_query
+from warehouse.console import QueryResult
+from warehouse.console_pool import ConsolePool
 from warehouse.reads import declared
 from warehouse.scope import PAY_COLUMNS, Permission, Read, staff_of
 from warehouse.settings import resolve_db_path
@@ -101,17 +102,25 @@ class WarehouseMissing(Exception):
 _CONSOLE = Read(needs=(Permission.CONSOLE,), text_columns=("*",))
 
 
+@st.cache_resource(show_spinner=False)
+def _console_pool() -> ConsolePool:
+    """The worker processes of this dashboard's SQL console, started on first use."""
+    return ConsolePool()
+
+
 def console(sql: str, *, row_cap: int, time_limit_s: float) -> QueryResult:
     """Run an analyst's SQL on the warehouse under the viewer's scope, and audit it.
 
-    Pay columns are empty without the pay permission (``warehouse.console`` reads
-    views of the tables then), identifiers masked without pii; every query is logged
-    with its text, rows and duration.
+    The query runs in a worker process of its own (``warehouse.console_pool``): one that
+    overruns its time or memory is killed there, never in this process. Pay columns are
+    empty without the pay permission (``warehouse.console`` reads views of the tables
+    then), identifiers masked without pii; every query is logged with its text, rows and
+    duration.
     """
     scope = current_scope()
     scope.bind(_CONSOLE, {}, frozenset)
     hidden = None if scope.sees_pay else PAY_COLUMNS
-    result = run_query(
+    result = _console_pool().run(
         warehouse_path(), sql, row_cap=row_cap, time_limit_s=time_limit_s, hidden=hidden
     )
     audit(

@@ -134,6 +134,10 @@ PROBLEMS = {
     "large": "The result passed {detail} MB: select fewer or shorter columns, or aggregate.",
     "failed": "{detail}",
     "missing": "There is no warehouse at {detail}.",
+    "memory": (
+        "The query needed more memory than the console allows ({detail} MB); aggregate first."
+    ),
+    "nested": "The query is nested too deeply to read; write it flatter.",
     "hidden": (
         "{detail} names the attached warehouse directly; query the tables by their own names"
         " (pay columns are empty without the pay grant)."
@@ -318,9 +322,6 @@ def refusal(sql: str, *, sealed_catalog: str | None = None) -> Refusal | None:
 def _console_settings() -> dict[str, Any]:
     """The console's section of config/explorer.yaml."""
     return load_config("explorer")["console"]
-
-
-_RUNNING = threading.BoundedSemaphore(int(_console_settings()["max_concurrent"]))
 
 
 def sealed_connection(
@@ -513,9 +514,6 @@ def run_query(
     budget = float(max_mb if max_mb is not None else _console_settings()["max_result_mb"])
     started = time.perf_counter()
     stopped = threading.Event()
-    # Memory limits are per query, so the number of queries at once bounds the total.
-    if not _RUNNING.acquire(timeout=time_limit_s):
-        return QueryResult(None, problem="busy", detail=f"{time_limit_s:g}")
     try:
         with sealed_connection(
             db_path, memory_limit=memory_limit, threads=threads, hidden=hidden
@@ -531,8 +529,6 @@ def run_query(
                 None, elapsed_s=elapsed, problem="stopped", detail=f"{time_limit_s:g}"
             )
         return QueryResult(None, elapsed_s=elapsed, problem="failed", detail=str(error))
-    finally:
-        _RUNNING.release()
     elapsed = time.perf_counter() - started
     return QueryResult(frame.head(row_cap), frame.height > row_cap, elapsed)
 

@@ -454,20 +454,6 @@ def test_intervals_and_repeated_names_still_give_a_table(db: Path) -> None:
     assert result.frame.row(0) == ("A", span, 1, 2)
 
 
-def test_queries_at_once_are_capped(db: Path) -> None:
-    from warehouse import console
-
-    assert load_config("explorer")["console"]["max_concurrent"] == 1
-    console._RUNNING.acquire()  # another analyst's query is running
-    try:
-        busy = _run(db, "SELECT 1", limit=0.5)
-        assert busy.problem == "busy"
-        assert busy.frame is None
-    finally:
-        console._RUNNING.release()
-    assert _run(db, "SELECT 1").problem is None  # and the slot is free again
-
-
 @pytest.mark.parametrize(
     "sql",
     [
