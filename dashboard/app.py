@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from access.roles import scope_of
 from dashboard import session
 from dashboard.filter_bar import SESSION_KEY, filter_bar
-from dashboard.i18n import LANGUAGES, translate
+from dashboard.i18n import LANGUAGES, plain, translate
 from dashboard.navigation import PAGES, VIEWS, PageSpec
 from dashboard.state import language
 from warehouse.scope import Permission, Scope
@@ -95,7 +95,10 @@ st.sidebar.selectbox(
 with st.sidebar.container(border=True):
     st.markdown(
         translate(
-            "signed_in_as", lang, name=account.display_name, roles=session.roles_text(account, lang)
+            "signed_in_as",
+            lang,
+            name=plain(account.display_name),
+            roles=session.roles_text(account, lang),
         )
     )
     here = quote(f"/{current.url_path}")

@@ -13,6 +13,8 @@ from urllib.parse import unquote
 
 import polars as pl
 
+from warehouse.spreadsheet import neutralised
+
 FORMATS = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -21,13 +23,13 @@ FORMATS = {
 
 
 def export_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
-    """``frame`` encoded as ``fmt`` (csv, xlsx or parquet)."""
+    """``frame`` encoded as ``fmt`` (csv, xlsx or parquet), formulas neutralised."""
     buffer = io.BytesIO()
     if fmt == "csv":
         buffer.write(b"\xef\xbb\xbf")  # Excel on Windows opens BOM-marked UTF-8 as UTF-8
-        frame.write_csv(buffer)
+        neutralised(frame).write_csv(buffer)
     elif fmt == "xlsx":
-        frame.to_pandas().to_excel(buffer, index=False, engine="openpyxl")
+        neutralised(frame).to_pandas().to_excel(buffer, index=False, engine="openpyxl")
     elif fmt == "parquet":
         frame.write_parquet(buffer)
     else:

@@ -274,6 +274,10 @@ class Gate:
             )
         return RedirectResponse(next_path, status_code=303)
 
+    def account_of(self, request: Request) -> Any:
+        """The account signed in on ``request`` (None when there is none)."""
+        return self.store.session(request.cookies.get(self.settings.cookie_name))
+
     def routes(self) -> list[Route]:
         """The gate's own pages."""
         return [

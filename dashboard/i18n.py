@@ -5,12 +5,14 @@ Pages never hold display text: they ask ``t(key)`` in the language the user chos
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
 import yaml
 
 LANGUAGES = {"en": "English", "zh": "简体中文"}
+_MARKDOWN = re.compile(r"([\\`*_\[\]()<>#+\-!|~$])")
 _LOCALES = Path(__file__).resolve().parent / "locales"
 
 
@@ -111,3 +113,15 @@ def format_change(name: str, change: float | None, lang: str) -> str | None:
     if spec.endswith("d"):
         return f"{change:+,.0f}"
     return f"{change:+,.2f}"
+
+
+def plain(text: object) -> str:
+    r"""Text from the data (a name, a message) shown as it is inside Streamlit markdown.
+
+    A name is whatever the export said; in markdown, ``[x](url)`` would become a link and
+    ``![x](url)`` an image fetched from anywhere. Escaped, it reads as typed.
+
+    >>> print(plain("王*芳 [click](http://x)"))
+    王\*芳 \[click\]\(http://x\)
+    """
+    return _MARKDOWN.sub(r"\\\1", "" if text is None else str(text))

@@ -3,6 +3,12 @@
 A load's HTML validation report is found on disk; a quarantined row's record (JSON text)
 is spread into columns so an operator reads it like the file it came from.
 
+A report is an HTML file found beside the warehouse: whoever can write that folder
+decides what it holds. It is therefore never trusted and never filtered: the page offers
+it under a one-time address (:func:`offer`) that the server answers with a
+``Content-Security-Policy: sandbox`` header (:func:`report_route`), so in the browser it
+runs in an origin of its own with scripts off, whatever it contains.
+
 ``etl_load.report_path`` says where the loader wrote each report. Warehouses get copied
 and moved together with their ``<warehouse>-reports/`` folder, so when the recorded path
 is gone the report is also looked for under its own name beside the warehouse served.
@@ -12,16 +18,28 @@ Reading a file is not a query, so this lives beside the page, not in ``warehouse
 from __future__ import annotations
 
 import json
-import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 HTML_SUFFIXES = (".html", ".htm")
-# What a static report never holds: scripts, event handlers, javascript: links, frames.
-ACTIVE_CONTENT = re.compile(rb"<\s*(script|iframe|object|embed)|\son\w+\s*=|javascript:", re.I)
+# The report in the browser: an origin of its own, no scripts, no forms, nothing fetched
+# from elsewhere; its own inline styles and embedded images only.
+SANDBOX = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+)
+_OFFER_TTL_S = 600.0
+_OFFERED: dict[str, tuple[str, bytes, float]] = {}
+_OFFERED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -31,15 +49,6 @@ class Report:
     status: Literal["none", "missing", "found"]
     path: Path | None = None
     html: bytes = b""
-
-    @property
-    def embeddable(self) -> bool:
-        """True for a found report without active content, safe to show inside the page.
-
-        The loader writes static, escaped HTML; a file with scripts was not written by it
-        and is only offered as a download.
-        """
-        return self.status == "found" and not ACTIVE_CONTENT.search(self.html)
 
 
 def reports_dir(warehouse: Path) -> Path:
@@ -64,6 +73,39 @@ def find_report(recorded: str | None, warehouse: Path) -> Report:
         if candidate.suffix.lower() in HTML_SUFFIXES and candidate.is_file():
             return Report("found", candidate, candidate.read_bytes())
     return Report("missing", path)
+
+
+def offer(html: bytes, username: str) -> str:
+    """A one-time address from which ``username`` may fetch ``html`` for a while."""
+    token = secrets.token_urlsafe(24)
+    now = time.monotonic()
+    with _OFFERED_LOCK:
+        for key in [k for k, (_, _, until) in _OFFERED.items() if until < now]:
+            del _OFFERED[key]
+        _OFFERED[token] = (username, html, now + _OFFER_TTL_S)
+    return f"/reports/{token}"
+
+
+def report_route(account_of: Callable[[Request], Any]) -> Route:
+    """The server's ``/reports/<token>`` route; ``account_of`` names the signed-in person."""
+
+    async def serve(request: Request) -> Response:
+        account = account_of(request)
+        with _OFFERED_LOCK:
+            offered = _OFFERED.get(request.path_params["token"])
+        if account is None or offered is None or offered[0] != account.username:
+            return PlainTextResponse("no such report", status_code=404)
+        return Response(
+            offered[1],
+            media_type="text/html; charset=utf-8",
+            headers={
+                "Content-Security-Policy": SANDBOX,
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
+
+    return Route("/reports/{token}", serve)
 
 
 def expand_records(rows: pl.DataFrame) -> pl.DataFrame:

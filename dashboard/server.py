@@ -23,6 +23,7 @@ import dashboard.widgets  # noqa: F401 - and Plotly
 from access.settings import SignInMethod, access_settings, store_path
 from access.store import AccessStore
 from dashboard.gate import Gate
+from dashboard.reports import report_route
 from warehouse.settings import resolve_db_path
 
 # The libraries loaded above live as long as the server: moved out of the collector's
@@ -41,6 +42,6 @@ gate = Gate(
 local = settings.method is SignInMethod.LOCAL
 app = st.App(
     "app.py",
-    routes=gate.routes() if local else [],
+    routes=[*gate.routes(), report_route(gate.account_of)] if local else [],
     middleware=[Middleware(gate.middleware)] if local else [],
 )

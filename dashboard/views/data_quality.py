@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import data, widgets
+from dashboard import data, session, widgets
 from dashboard.figures.data_quality import (
     fates_figure,
     missing_bars,
@@ -23,7 +23,7 @@ from dashboard.figures.data_quality import (
 from dashboard.figures.style import AMBER, BAD, GOOD, TARGET
 from dashboard.navigation import can_open, link, open_clicked_outlet
 from dashboard.page import PageContext, run_page
-from dashboard.reports import expand_records, find_report
+from dashboard.reports import expand_records, find_report, offer
 from warehouse.completeness import missing_days
 from warehouse.coverage import coverage
 from warehouse.data_quality import (
@@ -221,9 +221,9 @@ def _report(ctx: PageContext, history: pl.DataFrame, load_id: int | None) -> Non
         icon=":material/download:",
         on_click="ignore",
     )
-    if report.embeddable:  # the loader's reports are static; anything else is only downloaded
+    if report.status == "found":  # served sandboxed: no script in it can run (see reports.py)
         with st.expander(ctx.t("dq_report_show")):
-            st.iframe(report.html.decode("utf-8", "replace"), height=600)
+            st.iframe(offer(report.html, session.current_account().username), height=600)
 
 
 def _loads(ctx: PageContext) -> None:

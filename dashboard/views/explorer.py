@@ -8,7 +8,6 @@ console permission, pay columns empty without pay, every query audited.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,7 +25,7 @@ from dashboard.figures.explorer import (
     pivot_heatmap,
     rename_headers,
 )
-from dashboard.i18n import kpi_label
+from dashboard.i18n import kpi_label, plain
 from dashboard.page import PageContext, run_page
 from warehouse.console import QueryResult, schema_tree
 from warehouse.coverage import outlets
@@ -37,12 +36,6 @@ from warehouse.settings import load_config
 
 NONE = ""  # the "no grouping" choice of the columns and colour pickers
 RESULT_KEY = "explorer_result"
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>#+\-|~$])")
-
-
-def _escape(text: str) -> str:
-    """Text shown as is inside Streamlit markdown (DuckDB messages, column comments)."""
-    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def _keep(key: str, options: Sequence[Any], default: Any) -> None:
@@ -204,7 +197,7 @@ def _show_result(ctx: PageContext, result: QueryResult | None, cap: int, limit: 
         st.caption(ctx.t("explorer_sql_hint"))
         return
     if result.problem is not None:
-        st.warning(ctx.t(f"explorer_problem_{result.problem}", detail=_escape(result.detail)))
+        st.warning(ctx.t(f"explorer_problem_{result.problem}", detail=plain(result.detail)))
         return
     assert result.frame is not None  # a result without a problem has rows
     st.caption(
@@ -232,14 +225,14 @@ def _schema_browser(ctx: PageContext, height: int) -> None:
             title = f"{name} ({ctx.t('explorer_view')})" if first["kind"] == "view" else str(name)
             with st.expander(title, icon=":material/table_chart:"):
                 if first["table_comment"]:
-                    st.caption(_escape(first["table_comment"]))
+                    st.caption(plain(first["table_comment"]))
                 st.markdown("\n".join(_column_line(c) for c in columns.iter_rows(named=True)))
 
 
 def _column_line(column: dict[str, str]) -> str:
     """One column of the schema browser: name, type, meaning and unit."""
     unit = f" [{column['unit']}]" if column["unit"] else ""
-    meaning = f" — {_escape(column['meaning'] + unit)}" if column["meaning"] else ""
+    meaning = f" — {plain(column['meaning'] + unit)}" if column["meaning"] else ""
     return f"- `{column['column_name']}` · *{column['data_type']}*{meaning}"
 
 

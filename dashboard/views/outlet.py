@@ -22,7 +22,7 @@ from dashboard.figures.stars import (
     source_text,
     stars_text,
 )
-from dashboard.i18n import format_kpi, kpi_label
+from dashboard.i18n import format_kpi, kpi_label, plain
 from dashboard.navigation import link
 from dashboard.page import PageContext, run_page
 from dashboard.selection import months_between
@@ -52,7 +52,7 @@ def pick_outlet(ctx: PageContext) -> str | None:
 def profile_line(ctx: PageContext, code: str) -> None:
     """Who the outlet is: name, township, type, windows, devices, opened."""
     row = data.fetch(outlet_profile, outlet=code).row(0, named=True)
-    st.subheader(f"{row['outlet_code']} {row['outlet_name']}")
+    st.subheader(plain(f"{row['outlet_code']} {row['outlet_name']}"))
     st.caption(
         ctx.t(
             "outlet_profile",

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.figures.overview import benchmark_table, change_bars, outlet_bars, trend_figure
-from dashboard.i18n import format_kpi
+from dashboard.i18n import format_kpi, plain
 from dashboard.navigation import link, open_clicked_outlet
 from dashboard.page import PageContext, run_page
 from warehouse.alerts import alerts
@@ -38,7 +38,7 @@ def _alerts(ctx: PageContext) -> None:
             target = link("outlet", outlet=row["outlet_code"])
             text = ctx.t(
                 f"alert_{row['kind']}",
-                outlet=f"{row['outlet_code']} {row['outlet_name']}",
+                outlet=plain(f"{row['outlet_code']} {row['outlet_name']}"),
                 value=_alert_value(row, ctx.lang),
                 threshold=_alert_threshold(row, ctx.lang),
             )

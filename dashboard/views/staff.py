@@ -25,7 +25,7 @@ from dashboard.figures.stars import (
     sources_text,
     stars_text,
 )
-from dashboard.i18n import code_label, format_kpi, format_number, kpi_label
+from dashboard.i18n import code_label, format_kpi, format_number, kpi_label, plain
 from dashboard.navigation import can_open, link
 from dashboard.page import PageContext, run_page
 from dashboard.selection import months_between
@@ -84,8 +84,8 @@ def profile(ctx: PageContext, person: dict) -> pl.DataFrame:
     """Name, post and outlet (linked); returns the assignment history for later."""
     history = data.fetch(staff_assignments, staff_id=person["staff_id"])
     latest = history.row(0, named=True)
-    st.subheader(f"{person['staff_id']} {person['staff_name']}")
-    outlet = f"{person['outlet_code']} {person['outlet_name']}"
+    st.subheader(plain(f"{person['staff_id']} {person['staff_name']}"))
+    outlet = plain(f"{person['outlet_code']} {person['outlet_name']}")
     if can_open("outlet", ctx.scope):  # a teller's own card has no outlet page
         outlet = f"[{outlet}]({link('outlet', outlet=person['outlet_code'])})"
     st.markdown(

@@ -26,7 +26,7 @@ from dashboard.figures.stars import (
     stars_distribution,
     stars_text,
 )
-from dashboard.i18n import format_number
+from dashboard.i18n import format_number, plain
 from dashboard.navigation import go, link
 from dashboard.page import PageContext, run_page
 from dashboard.subject import star_month
@@ -184,7 +184,9 @@ def leaderboard(ctx: PageContext, board: pl.DataFrame, subject: str) -> None:
     )
     absent = board.filter(pl.col("status") != "rated")
     if absent.height:
-        names = ", ".join(f"{r['subject_id']} {r['name'] or ''}".strip() for r in absent.to_dicts())
+        names = ", ".join(
+            plain(f"{r['subject_id']} {r['name'] or ''}".strip()) for r in absent.to_dicts()
+        )
         st.caption(ctx.t("stars_not_rated_list", names=names))
 
 
@@ -205,7 +207,7 @@ def honours(ctx: PageContext, boards: MonthBoards) -> None:
             for r in winners.iter_rows(named=True):
                 target = link(page, **{param: r["subject_id"]})
                 st.markdown(
-                    f"- [{r['subject_id']} {r['name'] or ''}]({target}) "
+                    f"- [{plain(r['subject_id'])} {plain(r['name'] or '')}]({target}) "
                     f"{stars_text(r['stars'])} {r['score']:.1f}"
                 )
 

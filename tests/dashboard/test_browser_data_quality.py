@@ -39,6 +39,10 @@ def _whole_page(page: Page) -> None:
 
 def test_data_quality_in_the_browser(dq_server: tuple[str, DqCounty], browser: Browser) -> None:
     base, county = dq_server
+    # Whoever can write the reports folder could plant a script: it must not run.
+    planted = "<script>parent.document.title='pwned';document.body.insertAdjacentHTML("
+    planted += "'beforeend','<p id=ran>ran</p>')</script>"
+    county.report.write_text(county.report.read_text(encoding="utf-8") + planted, "utf-8")
     page = open_page(browser, f"{base}/data-quality", wait_for=CHART)
     assert_clean(page)
     page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= 3", timeout=60_000)
@@ -49,6 +53,8 @@ def test_data_quality_in_the_browser(dq_server: tuple[str, DqCounty], browser: B
     page.get_by_text("Show the report here").click()
     report = page.frame_locator("iframe").first
     assert "Validation report" in report.locator("h1").inner_text(timeout=30_000)
+    assert report.locator("#ran").count() == 0  # the planted script did not run ...
+    assert page.title() != "pwned"  # ... and could not reach the page
     _whole_page(page)
     shot(page, "data-quality-en")
 

@@ -110,7 +110,10 @@ def test_loads_rules_rows_report_and_gaps(monkeypatch, county: DqCounty) -> None
     labels = [b.label for b in at.get("download_button")]
     assert "Download the report (HTML)" in labels
     [frame] = at.get("iframe")
-    assert frame.proto.srcdoc == county.report.read_text(encoding="utf-8")
+    assert frame.proto.src.startswith("/reports/") and not frame.proto.srcdoc
+    token = frame.proto.src.removeprefix("/reports/")
+    served = _serve(token, "tester")
+    assert served.body == county.report.read_bytes()  # the report, from its sandboxed address
 
     outlet, day = county.gap
     assert _metric(at, "Outlets with missing days") == "1"
@@ -192,14 +195,11 @@ def test_reports_are_found_where_written_or_beside_the_warehouse(tmp_path: Path)
     (folder / "secret.txt").write_text("not a report", encoding="utf-8")
     assert find_report(None, warehouse).status == "none"
     here = find_report(str(folder / "load-000001-a.html"), warehouse)
-    assert (here.status, here.html, here.embeddable) == (
-        "found",
-        b"<html><body>ok</body></html>",
-        True,
-    )
+    assert (here.status, here.html) == ("found", b"<html><body>ok</body></html>")
     moved = find_report("/old/place/load-000001-a.html", warehouse)  # warehouse was moved
     assert moved.status == "found" and moved.path == folder / "load-000001-a.html"
-    assert not find_report(str(folder / "load-000002-b.html"), warehouse).embeddable
+    planted = find_report(str(folder / "load-000002-b.html"), warehouse)
+    assert planted.status == "found"  # found, and served only in a sandbox (below)
     assert find_report(str(folder / "secret.txt"), warehouse).status == "missing"
     gone = find_report("/old/place/load-000003-c.html", warehouse)
     assert (gone.status, gone.path) == ("missing", Path("/old/place/load-000003-c.html"))
@@ -231,3 +231,39 @@ def test_records_expand_into_columns_without_clobbering_the_row() -> None:
     assert out["record.rules"].to_list() == ["x", None]
     assert out["amount"].to_list() == [None, "5"]
     assert expand_records(rows.clear()).is_empty()
+
+
+def _serve(token: str, username: str | None):
+    """Ask the server's /reports route for ``token`` as ``username`` (None: nobody)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from starlette.requests import Request
+
+    from dashboard.reports import report_route
+
+    account = None if username is None else SimpleNamespace(username=username)
+    route = report_route(lambda request: account)
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": f"/reports/{token}",
+        "headers": [],
+        "query_string": b"",
+        "path_params": {"token": token},
+    }
+    return asyncio.run(route.endpoint(Request(scope)))
+
+
+def test_a_report_is_served_sandboxed_and_only_to_whom_it_was_offered() -> None:
+    from dashboard.reports import offer
+
+    token = offer(b"<h1>report</h1><script>alert(1)</script>", "zhao").removeprefix("/reports/")
+    served = _serve(token, "zhao")
+    assert served.status_code == 200 and served.body.startswith(b"<h1>report</h1>")
+    policy = served.headers["content-security-policy"]
+    assert policy.startswith("sandbox;") and "script-src" not in policy
+    assert "default-src 'none'" in policy
+    assert _serve(token, "someone else").status_code == 404
+    assert _serve(token, None).status_code == 404
+    assert _serve("guessed-token", "zhao").status_code == 404

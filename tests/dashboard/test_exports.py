@@ -58,3 +58,24 @@ def test_downloads_carry_ids_not_the_links_on_screen() -> None:
     assert out.columns == ["staff", "net"]  # a fixed-text link only navigates: left out
     assert out["staff"].to_list() == ["000107", None]
     assert export_frame(shown, {}).equals(shown)
+
+
+def test_text_that_a_spreadsheet_would_run_stays_text_and_numbers_stay_numbers() -> None:
+    frame = pl.DataFrame(
+        {
+            "name": ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "王芳", None],
+            "amount": [-5.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    lines = export_bytes(frame, "csv").decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK(") and lines[1].endswith(",-5.0")
+    assert [line.split(",")[0] for line in lines[2:5]] == ["'+1", "'-2", "'@SUM(A1)"]
+    assert lines[6] == "王芳,5.0" and lines[7] == ",6.0"
+    book = openpyxl.load_workbook(io.BytesIO(export_bytes(frame, "xlsx"))).active
+    assert [book.cell(r, 1).value for r in range(2, 6)] == [
+        '\'=HYPERLINK("http://x")',
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+    ]
+    assert book.cell(2, 2).value == -5.0  # a negative number is still a number

@@ -14,6 +14,7 @@ import math
 import duckdb
 import polars as pl
 
+from warehouse.spreadsheet import neutralised
 from warehouse.stars.assess import month_bounds, score_month
 from warehouse.stars.honours import penalty_register
 from warehouse.stars.model import StarModel
@@ -158,6 +159,7 @@ def write_payout(table: pl.DataFrame, path: str, sources: list[str] | None = Non
     """
     if sources is not None:
         table = table.with_columns(stars_basis=pl.lit("; ".join(sources)))
+    table = neutralised(table)
     if path.lower().endswith(".xlsx"):
         table.to_pandas().to_excel(path, index=False)
     elif path.lower().endswith(".csv"):
