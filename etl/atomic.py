@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.history import keep
 from warehouse.schema import migrate
 from warehouse.settings import load_config, os_user
 from warehouse.stars.publish import seal_unsealed
@@ -211,12 +212,14 @@ def next_version(
     *,
     locked: bool = False,
     on_note: Callable[[str], None] | None = None,
+    why: str = "change",
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a connection to a copy of the warehouse; swap it in if the block succeeds.
 
     ``locked=True`` when the caller already holds :func:`writer_lock` for the run.
     ``on_note`` hears, as it happens, that another writer is waited for and what
-    :func:`settle` did.
+    :func:`settle` did. The version replaced is kept (:func:`etl.history.keep`), with
+    ``why`` it was replaced.
     """
     with contextlib.ExitStack() as stack:
         if not locked:
@@ -249,11 +252,47 @@ def next_version(
             if wal_path(staging).exists():  # a checkpointed, closed file has no log
                 raise RuntimeError(f"{staging.name} still has a write-ahead log after closing")
             _fsync(staging)
+            keep(db_path, why)
             os.replace(staging, db_path)
             _fsync(db_path.parent)
         except BaseException:
             if con is not None:
                 con.close()
+            _remove_abandoned_staging(db_path)
+            raise
+
+
+def replace_with(
+    db_path: Path,
+    source: Path,
+    *,
+    why: str,
+    on_note: Callable[[str], None] | None = None,
+) -> None:
+    """Swap a copy of ``source`` (an earlier version, a backup) in as the warehouse.
+
+    The same discipline as a load: the writer lock, :func:`settle`, a copy beside the
+    file that is flushed before the atomic rename, the replaced version kept.
+    """
+    with duckdb.connect(str(source), read_only=True):  # it must open before it goes live
+        pass
+    with writer_lock(db_path, on_wait=on_note):
+        _remove_abandoned_staging(db_path)
+        for note in settle(db_path):
+            if on_note is not None:
+                on_note(note)
+        staging = db_path.with_name(f".{db_path.name}.next-{uuid.uuid4().hex}")
+        try:
+            shutil.copyfile(source, staging)
+            if db_path.exists():
+                _carry_ownership(db_path, staging)
+            else:
+                os.chmod(staging, NEW_FILE_MODE)
+            _fsync(staging)
+            keep(db_path, why)
+            os.replace(staging, db_path)
+            _fsync(db_path.parent)
+        except BaseException:
             _remove_abandoned_staging(db_path)
             raise
 

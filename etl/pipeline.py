@@ -220,7 +220,8 @@ def _run(
     _IMPORTS.submit(importlib.import_module, "warehouse.marts")
     folder = reports_dir(db_path)
     try:
-        with next_version(db_path, locked=True, on_note=on_note) as con:
+        why = f"load of {', '.join(p.outcome.path.name for p in planned)}"
+        with next_version(db_path, locked=True, on_note=on_note, why=why[:500]) as con:
             reports: list[_Report] = []
             for i, item in enumerate(planned, start=1):
                 step = _stepper(progress, item.outcome.path.name, i - 1, len(planned))

@@ -254,7 +254,9 @@ def assess(
     began = _time.perf_counter()
     if publish:
         try:
-            with next_version(db_path, on_note=lambda n: console.print(f"note: {n}")) as con:
+            with next_version(
+                db_path, on_note=lambda n: console.print(f"note: {n}"), why=f"publish {month}"
+            ) as con:
                 version, result = publish_month(
                     con,
                     month,
@@ -455,6 +457,105 @@ def serve(
     except KeyboardInterrupt:
         server.terminate()
         raise typer.Exit(server.wait()) from None
+
+
+@app.command()
+def versions(db: DbOption = None) -> None:
+    """List the earlier versions of the warehouse kept beside it (newest first)."""
+    from etl.history import versions as kept
+
+    db_path = resolve_db_path(db)
+    found = kept(db_path)
+    table = Table("version", "size", "replaced at (UTC)", "by", "replaced for", title=str(db_path))
+    for v in found:
+        table.add_row(v.name, f"{v.size / 2**20:,.1f} MB", v.replaced_at, v.replaced_by, v.why)
+    console.print(table)
+    if not found:
+        console.print("No earlier versions yet: each load, publication or restore keeps one.")
+
+
+@app.command()
+def restore(
+    version: Annotated[
+        str, typer.Argument(help="A version name from `rccdash versions`, or a backup folder.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Swap an earlier version (or a backup's warehouse) back in, atomically; undoable."""
+    from etl.atomic import WarehouseBusy, replace_with
+    from etl.history import MANIFEST, WAREHOUSE_FILE, verify_backup, versions_dir
+
+    db_path = resolve_db_path(db)
+    folder = Path(version)
+    if (folder / MANIFEST).exists():
+        check = verify_backup(folder)
+        if not check.ok:
+            raise _fail(f"Not restored: the backup fails its checks: {'; '.join(check.failed)}")
+        source, why = folder / WAREHOUSE_FILE, f"restore of backup {folder}"
+    else:
+        source, why = versions_dir(db_path) / f"{version}.duckdb", f"restore of {version}"
+        if not source.exists():
+            raise _fail(f"No version {version}; `rccdash versions` lists them.")
+    try:
+        replace_with(db_path, source, why=why, on_note=lambda n: console.print(f"note: {n}"))
+    except (WarehouseBusy, OSError) as error:
+        raise _fail(f"Not restored: {error}") from None
+    console.print(f"restored {version}; the version it replaced is kept (`rccdash versions`)")
+
+
+@app.command()
+def backup(
+    to: Annotated[Path, typer.Option("--to", help="Folder to create for the backup.")],
+    db: DbOption = None,
+) -> None:
+    """Back up the warehouse, the configuration and the account store, with a manifest."""
+    from access.settings import store_path
+    from etl.atomic import WarehouseBusy, settle, writer_lock
+    from etl.history import backup as write_backup
+
+    db_path = resolve_db_path(db)
+    if not db_path.exists():
+        raise _fail(f"No warehouse at {db_path}.")
+    if to.exists():
+        raise _fail(f"{to} exists: a backup goes into a new folder.")
+    try:
+        with writer_lock(db_path, on_wait=lambda n: console.print(f"note: {n}")):
+            for note in settle(db_path):
+                console.print(f"note: {note}")
+            manifest = write_backup(db_path, to, store_path(db_path))
+    except WarehouseBusy as busy:
+        raise _fail(f"No backup: {busy}") from None
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    console.print(
+        f"backed up {len(manifest['files'])} files, {len(manifest['tables'])} tables"
+        f" ({rows:,} rows) to {to}"
+    )
+
+
+@app.command()
+def verify(
+    backup_dir: Annotated[
+        Path | None, typer.Argument(help="A backup folder; without it, the live warehouse.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Check a backup against its manifest, or the live warehouse against itself."""
+    from etl.history import verify_backup, verify_live
+
+    if backup_dir is not None:
+        check, what = verify_backup(backup_dir), str(backup_dir)
+    else:
+        db_path = resolve_db_path(db)
+        if not db_path.exists():
+            raise _fail(f"No warehouse at {db_path}.")
+        check, what = verify_live(db_path), str(db_path)
+    for line in check.passed:
+        console.print(f"[green]ok[/green]  {line}")
+    for line in check.failed:
+        console.print(f"[red]FAIL[/red] {line}")
+    if not check.ok:
+        raise typer.Exit(1)
+    console.print(f"{what}: {len(check.passed)} checks passed")
 
 
 user_app = typer.Typer(help="Dashboard accounts: add, change, disable, list.", no_args_is_help=True)

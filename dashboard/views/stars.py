@@ -116,7 +116,7 @@ def publish_controls(ctx: PageContext, month: str, *, published: bool) -> None:
     try:
         with (
             st.spinner(ctx.t("stars_publishing", month=month)),
-            next_version(data.warehouse_path()) as con,
+            next_version(data.warehouse_path(), why=f"publish {month} by {who}") as con,
         ):
             version, _ = publish_month(con, month, by=who, restate=published, reason=reason or None)
     except (AlreadyPublished, ValueError) as refused:
