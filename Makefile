@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint format bench docs screenshots install browser-deps clean
+.PHONY: demo test lint format bench faults docs screenshots install browser-deps clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "rccdash needs Python 3.11 or newer"'
@@ -41,6 +41,9 @@ format: $(STAMP)
 
 bench: $(STAMP)  ## speed and memory benchmarks (writes bench/results/)
 	$(BIN)/python bench/run.py
+
+faults: $(STAMP)  ## kill loads and publications at random moments; the warehouse stays whole
+	$(BIN)/python bench/faults.py
 
 docs: $(STAMP)  ## regenerate docs/schema.md from the schema
 	$(BIN)/rccdash schema --doc docs/schema.md

@@ -149,6 +149,9 @@ def load(
     except WarehouseBusy as busy:
         console.print(f"[red]Not loaded:[/red] {busy}")
         raise typer.Exit(1) from None
+    except OSError as error:  # a full disk, a file-size limit: nothing was changed
+        console.print(f"[red]Not loaded, the warehouse is unchanged:[/red] {error}")
+        raise typer.Exit(1) from None
     table = Table(
         "file",
         "kind",
