@@ -236,6 +236,7 @@ def test_records_expand_into_columns_without_clobbering_the_row() -> None:
 def _serve(token: str, username: str | None):
     """Ask the server's /reports route for ``token`` as ``username`` (None: nobody)."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
     from types import SimpleNamespace
 
     from starlette.requests import Request
@@ -252,7 +253,10 @@ def _serve(token: str, username: str | None):
         "query_string": b"",
         "path_params": {"token": token},
     }
-    return asyncio.run(route.endpoint(Request(scope)))
+    # In its own thread: an earlier test (Playwright's sync API) may leave an
+    # event loop running in this one, and asyncio.run refuses to nest.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, route.endpoint(Request(scope))).result()
 
 
 def test_a_report_is_served_sandboxed_and_only_to_whom_it_was_offered() -> None:
