@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.filecopy import copy_file
 from etl.history import keep
 from warehouse.schema import migrate
 from warehouse.settings import load_config, os_user
@@ -44,6 +45,8 @@ from warehouse.stars.publish import seal_unsealed
 
 # New warehouses hold names and complaint narratives: readable by their owner only.
 NEW_FILE_MODE = 0o600
+# Past this size a change that must copy the whole file (no cloning) says so, once.
+SLOW_COPY_BYTES = 256 * 2**20
 # How long to wait for readers to let go before folding a write-ahead log in.
 _SETTLE_WAIT_S = 10.0
 
@@ -234,7 +237,14 @@ def next_version(
             if db_path.exists():
                 # Readers may still open it; nobody may open it read-write until the swap.
                 stack.enter_context(duckdb.connect(str(db_path), read_only=True))
-                shutil.copyfile(db_path, staging)
+                if not copy_file(db_path, staging) and on_note is not None:
+                    size = db_path.stat().st_size
+                    if size >= SLOW_COPY_BYTES:
+                        on_note(
+                            f"this filesystem cannot clone files: the change copies the whole"
+                            f" warehouse ({size / 2**20:,.0f} MB); on XFS or btrfs it would"
+                            " copy only what changes (docs/deploy.md, Filesystem)"
+                        )
                 _carry_ownership(db_path, staging)
             con = duckdb.connect(str(staging))
             if not db_path.exists():
@@ -283,7 +293,7 @@ def replace_with(
                 on_note(note)
         staging = db_path.with_name(f".{db_path.name}.next-{uuid.uuid4().hex}")
         try:
-            shutil.copyfile(source, staging)
+            copy_file(source, staging)
             if db_path.exists():
                 _carry_ownership(db_path, staging)
             else:

@@ -7,6 +7,7 @@ whose account store holds one test account per role (browser_kit.seed_accounts).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -170,7 +171,10 @@ def _console(page: Page, sql: str) -> str:
     page.get_by_role("tab", name="SQL console").click()
     page.locator(f"{PANEL} textarea").fill(sql)
     page.locator(PANEL).get_by_role("button", name="Run").click()
-    wait_idle(page, 800)
+    # The query runs in a worker process (a cold one takes a moment to start).
+    caption = re.compile(r"^\d[\d,]* rows · ")
+    page.locator(PANEL).get_by_text(caption).last.wait_for(timeout=30_000)
+    wait_idle(page, 300)
     return page.locator(PANEL).inner_text()
 
 
