@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.bench_kpi",
     "bench.bench_dashboard",
     "bench.bench_sessions",
+    "bench.bench_growth",
 ]
 
 if __name__ == "__main__":

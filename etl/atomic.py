@@ -254,6 +254,9 @@ def next_version(
             )
             # DuckDB would draw its own progress bar over the operator's for long statements.
             con.execute("SET enable_progress_bar = false")
+            # One checkpoint, at the end: nobody reads the copy before then, and each
+            # automatic one would rewrite what the next statement changes again.
+            con.execute("SET checkpoint_threshold = '1TB'")
             migrate(con)
             seal_unsealed(con)  # versions published before seals existed, as they are now
             yield con

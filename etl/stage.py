@@ -233,7 +233,7 @@ def _stage_in_file_order(con: duckdb.DuckDBPyConnection, select: str, scanned: F
 def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
     """Drop a file's staged rows and fates, to free their memory for the next file."""
     con.execute("DROP VIEW IF EXISTS stg")
-    for table in (_STAGED, "fate", "ref_fail"):
+    for table in (_STAGED, "fate", "ref_fail", "_existing"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -272,26 +272,37 @@ def decide(con: duckdb.DuckDBPyConnection, mapping: Mapping, profile: Profile) -
             " FROM judged WHERE conflict IS NOT NULL OR duplicate"
         )
     listed = " UNION ALL ".join(exceptions)
+    if key:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _existing AS {_existing(kind, key)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE fate AS {_judged(kind, key)} {listed}")
     return _count(con)
 
 
+def _existing(kind: ExportKind, key: list[str]) -> str:
+    """The loaded rows sharing a staged row's key (first key column): keys, content hash."""
+    keys = ", ".join(quote(k) for k in key)
+    table, renamed = TARGETS.get(kind.name, (None, {}))
+    if not table:
+        return f"SELECT {keys}, NULL::UBIGINT AS __old FROM stg WHERE false"
+    target_keys = ", ".join(f"{quote(renamed.get(k, k))} AS {quote(k)}" for k in key)
+    target_hash = ", ".join(quote(renamed.get(f, f)) for f in kind.types)
+    match = " AND ".join(
+        f"{quote(renamed.get(k, k))} IN (SELECT {quote(k)} FROM stg)" for k in key[:1]
+    )
+    return f"SELECT {target_keys}, hash({target_hash}) AS __old FROM {table} WHERE {match}"
+
+
 def _judged(kind: ExportKind, key: list[str]) -> str:
-    """The WITH clause judging valid rows that share their key with another row, or none."""
+    """The WITH clause judging valid rows that share their key with another row, or none.
+
+    It reads the loaded rows sharing a key from temp table ``_existing`` (made by
+    :func:`decide` from :func:`_existing`): the only step whose cost grows with the
+    warehouse, a scan of the key column, is then done once rather than per reference.
+    """
     if not key:
         return ""
     keys = ", ".join(quote(k) for k in key)
-    table, renamed = TARGETS.get(kind.name, (None, {}))
-    if table:
-        target_keys = ", ".join(f"{quote(renamed.get(k, k))} AS {quote(k)}" for k in key)
-        target_hash = ", ".join(quote(renamed.get(f, f)) for f in kind.types)
-        match = " AND ".join(
-            f"{quote(renamed.get(k, k))} IN (SELECT {quote(k)} FROM stg)" for k in key[:1]
-        )
-        existing = f"SELECT {target_keys}, hash({target_hash}) AS __old FROM {table} WHERE {match}"
-    else:
-        nothing = ", ".join(f"NULL::VARCHAR AS {quote(k)}" for k in key)
-        existing = f"SELECT {nothing}, NULL::UBIGINT AS __old WHERE false"
+    existing = "SELECT * FROM _existing"
     conflict_loaded = "'conflicts_with_loaded'" if kind.name not in UPDATABLE else "NULL"
 
     def same_key(a: str, b: str) -> str:
