@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from warehouse.settings import load_config
 
@@ -15,6 +15,8 @@ class ExportKind:
     order: int
     types: dict[str, str]
     required: frozenset[str]
+    # TIMESTAMP field -> the DATE field a bare time of day in it is taken on.
+    on_date: dict[str, str] = field(default_factory=dict)
 
 
 def export_kinds() -> dict[str, ExportKind]:
@@ -26,6 +28,7 @@ def export_kinds() -> dict[str, ExportKind]:
             int(spec["order"]),
             {col: str(c["type"]) for col, c in spec["columns"].items()},
             frozenset(col for col, c in spec["columns"].items() if c.get("required")),
+            {col: str(c["on_date"]) for col, c in spec["columns"].items() if c.get("on_date")},
         )
         for name, spec in kinds.items()
     }

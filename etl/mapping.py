@@ -40,6 +40,8 @@ DEFAULT_TIME_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
 )
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%m/%d/%Y")
+# A bare time of day, as attendance exports write a shift: 8:30, 08:30, 08:30:00.
+TIME_OF_DAY = r"\d{1,2}:\d{2}(:\d{2})?"
 
 
 class MappingError(ValueError):
@@ -187,22 +189,36 @@ def build_mapping(header: list[str], profile: Profile, kind_name: str | None = N
 
 
 def typed_sql(
-    field: str, sql_type: str, text: str, profile: Profile, codes: Sequence[str] = ()
+    field: str,
+    sql_type: str,
+    text: str,
+    profile: Profile,
+    codes: Sequence[str] = (),
+    on_date: str | None = None,
 ) -> str:
     """Cast the text of a field to its canonical type; NULL when it does not cast.
 
     A code field is lower-cased; ``codes`` (its allowed values) are kept as they are,
     which is the same and cheaper than lower-casing millions of values that already are.
     A time is parsed with the formats only when present and not in DuckDB's own format.
+    ``on_date`` (SQL of a DATE) is the day a bare time of day (``8:30``, ``08:30:00``,
+    ``24:00``) in a TIMESTAMP field falls on; only text that is nothing but a time of day
+    qualifies, so a malformed timestamp still fails rather than losing its date.
     """
     spec = profile.fields.get(field)
     own = spec.formats if spec else ()
     if sql_type == "TIMESTAMP":
         formats = own or profile.formats or DEFAULT_TIME_FORMATS
         listed = ", ".join(literal(f) for f in formats)
+        on_day = (
+            f", CASE WHEN regexp_full_match({text}, {literal(TIME_OF_DAY)})"
+            f" THEN {on_date} + TRY_CAST({text} AS TIME) END"
+            if on_date
+            else ""
+        )
         return (
-            f"CASE WHEN {text} IS NOT NULL THEN"
-            f" coalesce(TRY_CAST({text} AS TIMESTAMP), try_strptime({text}, [{listed}])) END"
+            f"CASE WHEN {text} IS NOT NULL THEN coalesce(TRY_CAST({text} AS TIMESTAMP),"
+            f" try_strptime({text}, [{listed}]){on_day}) END"
         )
     if sql_type == "DATE":
         formats = own or DEFAULT_DATE_FORMATS

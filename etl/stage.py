@@ -146,8 +146,12 @@ def _staging_select(
         f"{text_sql(f, quote(f + '__src'), profile, codes[f])} AS {quote(f + '__txt')}"
         for f in fields
     )
+    on_date = {
+        f: typed_sql(d, fields[d], quote(d + "__txt"), profile)
+        for f, d in mapping.kind.on_date.items()
+    }
     typed = [
-        f"{typed_sql(f, t, quote(f + '__txt'), profile, codes[f])} AS {quote(f)}"
+        f"{typed_sql(f, t, quote(f + '__txt'), profile, codes[f], on_date.get(f))} AS {quote(f)}"
         for f, t in fields.items()
     ]
     typed += [quote(f + "__txt") for f, t in fields.items() if t != "VARCHAR"]
