@@ -62,6 +62,14 @@ INSERT_SQL: dict[str, list[str]] = {
 }
 
 
+# The columns of etl_load a load writes, in the order its statement gives them.
+LOAD_COLUMNS = (
+    "load_id, file_name, file_sha256, source_kind, rows_read, rows_loaded, rows_quarantined,"
+    " rows_duplicate, rows_dropped, status, started_at, finished_at, message, profile,"
+    " encoding, report_path, run_by"
+)
+
+
 def quarantine_rows(
     con: duckdb.DuckDBPyConnection, load_id: int, raw: RawRows, quarantined: int
 ) -> None:
@@ -76,7 +84,7 @@ def quarantine_rows(
     records = quarantined_records(con, raw, "SELECT __row FROM fate WHERE fate = 'quarantined'")
     record = ", ".join(f"{quote(c)} := r.{quote(c)}" for c in raw.columns)
     con.execute(
-        f"""INSERT INTO etl_quarantine
+        f"""INSERT INTO etl_quarantine (load_id, source_row, rules, raw_record)
             SELECT {load_id}, f.__row, f.rules, to_json(struct_pack({record}))
             FROM fate f JOIN ({records}) r ON r.__row = f.__row
             WHERE f.fate = 'quarantined'"""

@@ -25,11 +25,12 @@ import duckdb
 from etl import gx_report
 from etl.atomic import next_version, open_read_only, settle, writer_lock
 from etl.direct import FileBytes, PlainHead, plain_head, scan_bytes
-from etl.load_sql import finish_run, move_rows, quarantine_rows
+from etl.load_sql import LOAD_COLUMNS, finish_run, move_rows, quarantine_rows
 from etl.mapping import Mapping, MappingError, build_mapping
 from etl.profiles import Profile, load_profile
 from etl.raw import drop_raw, open_raw
 from etl.read import RawTable, ReadError, read_export
+from etl.retry import advice
 from etl.rules import settings
 from etl.stage import Fates, decide, drop_staged, stage
 from warehouse.settings import os_user
@@ -74,6 +75,7 @@ class FileOutcome:
     load_id: int | None = None
     report: Path | None = None
     rule_counts: dict[str, int] = field(default_factory=dict)
+    advice: str | None = None  # what to do next when rows failed on reference data
 
 
 class FileRejected(Exception):
@@ -324,7 +326,10 @@ def _validate_and_move(
     checking = checker.check(gx_report.sample(con, mapping), mapping.kind.name) if checker else None
     fates = decide(con, mapping, profile)
     _fill(outcome, fates)
-    if reason := _too_many_bad_rows(fates):
+    reason = _too_many_bad_rows(fates)
+    if fates.quarantined:
+        outcome.advice = advice(con, outcome.path.name, mapping.kind, rejected=reason is not None)
+    if reason:
         outcome.status, outcome.message = "rejected", reason
         outcome.loaded = outcome.duplicate = 0
         return None
@@ -342,7 +347,7 @@ def _validate_and_move(
             _IMPORTS.submit(importlib.import_module, "warehouse.mart_compile")
         report = gx_report.report_path(folder, load_id, outcome.path) if checking else None
         con.execute(
-            "INSERT INTO etl_load VALUES"
+            f"INSERT INTO etl_load ({LOAD_COLUMNS}) VALUES"
             " (?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?)",
             [
                 load_id,

@@ -23,13 +23,18 @@ def load_history(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pl.Data
     Columns: load_id, file_name, source_kind, status, rows_read, rows_loaded,
     rows_duplicate, rows_quarantined, rows_dropped (read = loaded + duplicate +
     quarantined + dropped), started_at, finished_at (UTC), message, report_path (NULL
-    when no report was written), profile, encoding.
+    when no report was written), profile, encoding, retry_of (for a quarantine retry,
+    status ``retry``: the load whose quarantined rows it re-checked; its "read" are those),
+    quarantined_now (the load's rows still in quarantine: fewer once a retry released some).
     """
     return con.sql(
         """SELECT load_id, file_name, source_kind, status, rows_read, rows_loaded, rows_duplicate,
                   rows_quarantined, rows_dropped, started_at, finished_at, message, report_path,
-                  profile, encoding
-           FROM etl_load ORDER BY load_id DESC LIMIT ?""",
+                  profile, encoding, retry_of, coalesce(q.still, 0) AS quarantined_now
+           FROM etl_load
+           LEFT JOIN (SELECT load_id, count(*) AS still FROM etl_quarantine
+                      WHERE released_by IS NULL GROUP BY load_id) q USING (load_id)
+           ORDER BY load_id DESC LIMIT ?""",
         params=[limit],
     ).pl()
 
@@ -38,14 +43,18 @@ def load_totals(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """Totals over every load ever made, for the page's headline numbers.
 
     The history table shows the latest loads only; these count all of them: files loaded,
-    rows read, loaded and quarantined, and when the last load finished.
+    rows read from files, rows loaded (by files and by quarantine retries), rows in
+    quarantine now (a retry releases some), and when the last load finished.
     """
-    files, read, loaded, quarantined, last = con.execute(
-        """SELECT count(*) FILTER (WHERE status = 'loaded'), coalesce(sum(rows_read), 0),
-                  coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0),
-                  max(finished_at)
+    files, read, loaded, last = con.execute(
+        """SELECT count(*) FILTER (WHERE status = 'loaded'),
+                  coalesce(sum(rows_read) FILTER (WHERE retry_of IS NULL), 0),
+                  coalesce(sum(rows_loaded), 0), max(finished_at)
            FROM etl_load"""
     ).fetchall()[0]
+    quarantined = con.execute(
+        "SELECT count(*) FROM etl_quarantine WHERE released_by IS NULL"
+    ).fetchall()[0][0]
     return {
         "files_loaded": int(files),
         "rows_read": int(read),
@@ -62,7 +71,9 @@ def quarantined_rows(
     limit: int = 1000,
     rule: str | None = None,
 ) -> pl.DataFrame:
-    """Quarantined rows with the rules they failed and the record as read.
+    """Rows in quarantine now, with the rules they fail and the record as read.
+
+    A row a quarantine retry released (loaded, or found a duplicate) is no longer listed.
 
     ``load_id`` keeps one load's rows, ``rule`` the rows that failed that rule (among
     others), so an operator can read all the rows behind one bar of the rule chart.
@@ -74,7 +85,7 @@ def quarantined_rows(
         """SELECT q.load_id, l.file_name, q.source_row, array_to_string(q.rules, ', ') AS rules,
                   q.raw_record::VARCHAR AS raw_record
            FROM etl_quarantine q JOIN etl_load l USING (load_id)
-           WHERE ($load_id IS NULL OR q.load_id = $load_id)
+           WHERE q.released_by IS NULL AND ($load_id IS NULL OR q.load_id = $load_id)
              AND ($rule IS NULL OR list_contains(q.rules, $rule))
            ORDER BY q.load_id, q.source_row LIMIT $limit""",
         params={"load_id": load_id, "rule": rule, "limit": limit},
@@ -92,7 +103,8 @@ def rule_counts(con: duckdb.DuckDBPyConnection, *, load_id: int | None = None) -
     """
     return con.sql(
         """WITH q AS (
-               SELECT rules FROM etl_quarantine WHERE $load_id IS NULL OR load_id = $load_id
+               SELECT rules FROM etl_quarantine
+               WHERE released_by IS NULL AND ($load_id IS NULL OR load_id = $load_id)
            ),
            failed AS (SELECT unnest(rules) AS rule FROM q)
            SELECT rule, count(*)::BIGINT AS rows,

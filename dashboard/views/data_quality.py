@@ -42,6 +42,7 @@ STATUS_COLOURS = {
     "loaded_with_quarantine": AMBER,
     "skipped": TARGET,
     "rejected": BAD,
+    "retry": GOOD,
 }
 LOAD_COLUMNS = (
     "load_id",
@@ -123,13 +124,13 @@ def _pick_load(ctx: PageContext, history: pl.DataFrame) -> int:
             "dq_load_option",
             id=r["load_id"],
             file=r["file_name"],
-            quarantined=f"{r['rows_quarantined']:,}",
+            quarantined=f"{r['quarantined_now']:,}",
         )
         for r in loads.iter_rows(named=True)
     }
     options = [ALL_LOADS, *names]
     if st.session_state.get(LOAD_KEY) not in options:
-        flagged = loads.filter(pl.col("rows_quarantined") > 0)["load_id"]
+        flagged = loads.filter(pl.col("quarantined_now") > 0)["load_id"]
         newest = flagged if flagged.len() else loads["load_id"]
         st.session_state[LOAD_KEY] = int(newest[0]) if newest.len() else ALL_LOADS
     return st.selectbox(
@@ -185,7 +186,7 @@ def _rows(
         total = int(counts.filter(pl.col("rule") == rule)["rows"][0])
     else:
         scope = history if load_id is None else history.filter(pl.col("load_id") == load_id)
-        total = int(scope["rows_quarantined"].sum())
+        total = int(scope["quarantined_now"].sum())
     if found.height < total:
         st.caption(ctx.t("dq_rows_shown", shown=f"{found.height:,}", total=f"{total:,}"))
     config = {
@@ -196,6 +197,8 @@ def _rows(
     }
     key = f"dq-quarantine-{load_id or 'all'}-{rule or 'all'}"
     widgets.table(expand_records(found), key, ctx.lang, column_config=config)
+    if found.height:
+        st.caption(ctx.t("dq_retry_hint"))
 
 
 def _report(ctx: PageContext, history: pl.DataFrame, load_id: int | None) -> None:

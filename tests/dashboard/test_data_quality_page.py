@@ -271,3 +271,33 @@ def test_a_report_is_served_sandboxed_and_only_to_whom_it_was_offered() -> None:
     assert _serve(token, "someone else").status_code == 404
     assert _serve(token, None).status_code == 404
     assert _serve("guessed-token", "zhao").status_code == 404
+
+
+def test_after_a_retry_the_released_row_leaves_the_list_and_the_retry_is_a_load(
+    monkeypatch, county: DqCounty, tmp_path: Path
+) -> None:
+    from etl.retry import retry_quarantine
+
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(county.db, db)
+    outlets = tmp_path / "outlets_extra.csv"
+    outlets.write_text(
+        "outlet_code,outlet_name,township,outlet_type,counter_windows,self_service_devices,"
+        "opened_on,latitude,longitude\n99999,新开网点,城关,service_point,1,0,2020-01-01,29.5,110.7\n",
+        encoding="utf-8",
+    )
+    [added] = load_paths(db, [outlets], LoadOptions(report=False))
+    assert added.status == "loaded" and added.loaded == 1, added.message
+    [retried] = retry_quarantine(db)  # DQ-OUT referred to outlet 99999, which now exists
+    assert (retried.checked, retried.loaded, retried.quarantined) == (len(PLANTED), 1, 3)
+
+    at = _run(monkeypatch, db)
+    assert_clean(at)
+    assert _metric(at, "Rows quarantined") == "3"
+    loads = _table(at, "rows_dropped")
+    retry = loads.loc[loads["status"] == "retry"].iloc[0]
+    assert (retry["load_id"], retry["rows_read"], retry["rows_loaded"]) == (retried.load_id, 4, 1)
+    assert retry["balanced"]
+    assert at.selectbox(key="dq_load").value == county.load_id
+    assert sorted(_table(at, "txn_id")["txn_id"]) == ["DQ-AMT", "DQ-CH1", "DQ-CH2"]
+    assert any("rccdash quarantine --retry" in c.value for c in at.caption)
