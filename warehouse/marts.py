@@ -184,7 +184,7 @@ def refresh(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> dict[str, 
     tables = _table_names(con)
     previous = _read_meta(con, tables)
     last_load = _last_load_id(con, tables)
-    common = _definition(con, tables)
+    common = _definition(con)
     fingerprints = _fingerprints(con, common)
     statements = _Statements(con, tables, json.dumps(common, sort_keys=True))
     # The event and cell marts normally share their source state: query it once.
@@ -313,7 +313,7 @@ def _read_meta(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, _M
     }
 
 
-def _definition(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, str]:
+def _definition(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """What every mart's rows and statements depend on besides the data: code and schema.
 
     ``code`` hashes the source of the modules defining and writing the marts with the ibis
@@ -321,17 +321,26 @@ def _definition(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, s
     and compiles its statements again (the compiled SQL itself is no fingerprint: ibis
     orders some column lists by Python's per-process string hashing). The modules are
     found, not imported: a refresh that compiles nothing never imports ibis.
+
+    ``schema`` hashes the columns of the tables a mart can read, not the migration number:
+    a migration that only adds bookkeeping (the loads' log, the quarantine, the stars)
+    must not rebuild every mart of a five-year warehouse, which takes minutes.
     """
-    schema_version = None
-    if "schema_migrations" in tables:
-        schema_version = _scalar(con, "SELECT max(version) FROM schema_migrations")
+    columns = con.execute(
+        """SELECT table_name, column_name, data_type FROM duckdb_columns()
+           WHERE database_name = current_database() AND schema_name = 'main'
+             AND NOT starts_with(table_name, 'etl_') AND NOT starts_with(table_name, 'mart_')
+             AND NOT starts_with(table_name, 'star_') AND table_name <> 'schema_migrations'
+           ORDER BY table_name, column_index"""
+    ).fetchall()
+    schema = hashlib.sha256(repr(columns).encode()).hexdigest()[:16]
     code = hashlib.sha256()
     for module in DEFINING_MODULES:
         spec = importlib.util.find_spec(module)
         code.update(Path(str(spec.origin if spec else module)).read_bytes())
     versions = (importlib.metadata.version("ibis-framework"), duckdb.__version__)
     code.update("ibis {} duckdb {}".format(*versions).encode())
-    return {"code": code.hexdigest()[:16], "schema_version": str(schema_version)}
+    return {"code": code.hexdigest()[:16], "schema": schema}
 
 
 def _fingerprints(

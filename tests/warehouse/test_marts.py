@@ -418,6 +418,26 @@ UNEXPLAINED: list[tuple[str, list[str], dict[str, str]]] = [
 ]
 
 
+def test_a_bookkeeping_migration_keeps_the_marts_a_fact_column_rebuilds_them(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "w.duckdb"
+    con = _staged(db)
+    marts.refresh(con)
+    # A migration adding bookkeeping (as 0005 did to the loads' log and the quarantine).
+    con.execute("ALTER TABLE etl_quarantine ADD COLUMN checked_again BOOLEAN")
+    con.execute("INSERT INTO schema_migrations VALUES (99, 'bookkeeping', now())")
+    _load(con, 2)
+    marts.refresh(con)
+    assert _modes(con) == dict.fromkeys(marts.MARTS, "incremental")
+    # A change to the tables a mart may read (here a new reference table) rebuilds them.
+    con.execute("CREATE TABLE ref_break (outlet_code VARCHAR, break_s INTEGER)")
+    _load(con, 3)
+    marts.refresh(con)
+    assert marts.modes(con) == dict.fromkeys(marts.MARTS, ("full", "changed: schema"))
+    assert_same_as_full_rebuild(con, db)
+
+
 @pytest.mark.parametrize(
     ("name", "statements", "rebuilt"), UNEXPLAINED, ids=[u[0] for u in UNEXPLAINED]
 )
