@@ -19,13 +19,10 @@ from dashboard.selection import (
     Selection,
     default_month,
     from_query,
-    month_period,
-    months_between,
-    quarter_period,
-    quarters_between,
     to_query,
 )
 from warehouse.coverage import coverage, outlets
+from warehouse.periods import month_bounds, months_between, quarter_bounds, quarters_between
 from warehouse.scope import Scope as Reach
 
 FILTER_PARAMS = ("period", "month", "quarter", "year", "from", "to", "township", "type", "outlets")
@@ -65,7 +62,7 @@ def _period(lang: str, first: dt.date, last: dt.date) -> Selection:
         if st.session_state.get("quarter") not in quarters:
             st.session_state["quarter"] = quarters[-1]
         key = sidebar.selectbox(translate("preset_quarter", lang), quarters, key="quarter")
-        return Selection("quarter", key, *quarter_period(key))
+        return Selection("quarter", key, *quarter_bounds(key))
     if preset == "ytd":
         years = sorted({m[:4] for m in months_between(first, last)})
         if st.session_state.get("year") not in years:
@@ -76,7 +73,7 @@ def _period(lang: str, first: dt.date, last: dt.date) -> Selection:
     if preset == "custom":
         chosen = st.session_state.get("range")
         if not (isinstance(chosen, tuple) and chosen and first <= chosen[0] <= last):
-            st.session_state["range"] = (month_period(default_month(first, last))[0], last)
+            st.session_state["range"] = (month_bounds(default_month(first, last))[0], last)
         picked = sidebar.date_input(
             translate("preset_custom", lang), min_value=first, max_value=last, key="range"
         )
@@ -86,7 +83,7 @@ def _period(lang: str, first: dt.date, last: dt.date) -> Selection:
     if st.session_state.get("month") not in months:
         st.session_state["month"] = default_month(first, last)
     label = sidebar.selectbox(translate("preset_month", lang), months, key="month")
-    return Selection("month", label, *month_period(label))
+    return Selection("month", label, *month_bounds(label))
 
 
 def _scope(lang: str, names: pl.DataFrame) -> Scope:

@@ -18,9 +18,10 @@ import streamlit as st
 from dashboard import data
 from dashboard.filter_bar import SESSION_KEY
 from dashboard.i18n import code_label, translate
-from dashboard.selection import Selection, month_period
+from dashboard.selection import Selection
 from dashboard.session import current_scope
 from dashboard.state import language
+from warehouse.periods import month_bounds
 from warehouse.scope import OutOfScope, Permission, Scope
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def run_page(
         selection = st.session_state.get(SESSION_KEY)
         if selection is None and not require_events and data.warehouse_version() is not None:
             today = dt.date.today().replace(day=1).isoformat()[:7]
-            selection = Selection("month", today, *month_period(today))
+            selection = Selection("month", today, *month_bounds(today))
         if selection is None:
             empty_state(lang)
             return

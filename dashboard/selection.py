@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from warehouse.periods import month_bounds, months_between, quarter_bounds, quarters_between
+
 PRESETS = ("month", "quarter", "ytd", "custom")
 _LISTS = {"township": "townships", "type": "outlet_types", "outlets": "outlets"}
 
@@ -57,46 +59,13 @@ class Selection:
         return out
 
 
-def months_between(first: dt.date, last: dt.date) -> list[str]:
-    """Every month from the one holding ``first`` to the one holding ``last``, as YYYY-MM."""
-    out, year, month = [], first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
-def quarters_between(first: dt.date, last: dt.date) -> list[str]:
-    """Every quarter touched by [first, last], as YYYYQn."""
-    seen: list[str] = []
-    for label in months_between(first, last):
-        year, month = map(int, label.split("-"))
-        quarter = f"{year}Q{(month - 1) // 3 + 1}"
-        if quarter not in seen:
-            seen.append(quarter)
-    return seen
-
-
-def month_period(label: str) -> tuple[dt.date, dt.date]:
-    """[first day, first day of next month) of a YYYY-MM month."""
-    year, month = map(int, label.split("-"))
-    return dt.date(year, month, 1), dt.date(year + month // 12, month % 12 + 1, 1)
-
-
-def quarter_period(label: str) -> tuple[dt.date, dt.date]:
-    """[first day, first day of next quarter) of a YYYYQn quarter."""
-    year, quarter = int(label[:4]), int(label[5])
-    first = dt.date(year, 3 * quarter - 2, 1)
-    return first, month_period(f"{year}-{3 * quarter:02d}")[1]
-
-
 def default_month(first: dt.date, last: dt.date) -> str:
     """The latest complete month with data (the latest month if none is complete).
 
     A chairman opening the dashboard on the 3rd wants last month, not three days.
     """
     months = months_between(first, last)
-    complete = last + dt.timedelta(days=1) == month_period(months[-1])[1]
+    complete = last + dt.timedelta(days=1) == month_bounds(months[-1])[1]
     return months[-1 if complete or len(months) == 1 else -2]
 
 
@@ -131,7 +100,7 @@ def from_query(
     selection: Selection | None = None
     if preset == "quarter" and params.get("quarter") in quarters_between(first, last):
         key = params["quarter"]
-        selection = Selection("quarter", key, *quarter_period(key))
+        selection = Selection("quarter", key, *quarter_bounds(key))
     elif preset == "ytd":
         years = sorted({m[:4] for m in months})
         year = params.get("year") if params.get("year") in years else years[-1]
@@ -148,7 +117,7 @@ def from_query(
     if selection is None:
         wanted = params.get("month")
         label = wanted if wanted in months else default_month(first, last)
-        selection = Selection("month", label, *month_period(label))
+        selection = Selection("month", label, *month_bounds(label))
     scope = {}
     for param, name in _LISTS.items():
         values = _split(params.get(param))

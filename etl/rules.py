@@ -13,6 +13,7 @@ from typing import Any
 
 from etl.kinds import ExportKind
 from etl.mapping import literal, quote
+from warehouse.periods import clock_seconds
 from warehouse.settings import load_config
 
 ID_NOT_TEXT = r"^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$"  # 6.22E+18: a spreadsheet ate the id
@@ -39,11 +40,6 @@ def suite(kind: str) -> dict[str, Any]:
 def settings() -> dict[str, Any]:
     """Contract-wide settings (thresholds, report folder)."""
     return contract()["settings"]
-
-
-def _clock_seconds(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
 
 
 def row_checks(kind: ExportKind, *, period: tuple[str, str] | None = None) -> list[Check]:
@@ -114,7 +110,7 @@ def row_checks(kind: ExportKind, *, period: tuple[str, str] | None = None) -> li
     if future:
         checks.append(Check("in_future", " OR ".join(future)))
     if field := spec.get("counter_hours"):
-        first, last = (_clock_seconds(t) for t in cfg["counter_hours"])
+        first, last = (clock_seconds(t) for t in cfg["counter_hours"])
         seconds = f"(extract('epoch' FROM {quote(field)}::TIME))"
         checks.append(
             Check(

@@ -16,7 +16,7 @@ STANDALONE = [
     "dashboard.gate",
     "dashboard.i18n",
     "warehouse.kpi.catalogue",
-    "warehouse.kpi.periods",
+    "warehouse.periods",
     "warehouse.privacy",
 ]
 

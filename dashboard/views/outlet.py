@@ -25,12 +25,12 @@ from dashboard.figures.stars import (
 from dashboard.i18n import format_kpi, kpi_label, plain
 from dashboard.navigation import link
 from dashboard.page import PageContext, run_page
-from dashboard.selection import months_between
 from dashboard.subject import pick, star_month
 from warehouse.benchmark import outlet_benchmark
 from warehouse.coverage import coverage, outlets
 from warehouse.headline import headline
 from warehouse.kpi import complaint_summary, service_summary
+from warehouse.periods import months_between, trend_start
 from warehouse.profiles import outlet_complaints, outlet_profile, outlet_staff, scope_outlets
 from warehouse.scope import Permission
 from warehouse.settings import load_config
@@ -91,9 +91,7 @@ def trends(ctx: PageContext, code: str) -> None:
     config = load_config("dashboard")["overview"]
     months = int(config["trend_months"])
     st.subheader(ctx.t("trend_title", n=months))
-    last = ctx.selection.last_day
-    year, month = divmod(last.year * 12 + last.month - 1 - (months - 1), 12)
-    args = ctx.kpi_args(start=dt.date(year, month + 1, 1), outlets=(code,))
+    args = ctx.kpi_args(start=trend_start(ctx.selection.last_day, months), outlets=(code,))
     monthly = data.fetch(service_summary, **args, by=("month",))
     columns = st.columns(2)
     for i, name in enumerate(config["trend"]):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 import streamlit as st
 
@@ -17,14 +15,8 @@ from warehouse.benchmark import outlet_benchmark
 from warehouse.coverage import outlets
 from warehouse.headline import headline, outlet_changes
 from warehouse.kpi import service_summary
+from warehouse.periods import trend_start
 from warehouse.settings import load_config
-
-
-def _trend_start(ctx: PageContext, months: int) -> dt.date:
-    """First day of the month ``months`` - 1 before the period's last month."""
-    last = ctx.selection.last_day
-    year, month = divmod(last.year * 12 + last.month - 1 - (months - 1), 12)
-    return dt.date(year, month + 1, 1)
 
 
 def _alerts(ctx: PageContext) -> None:
@@ -72,7 +64,9 @@ def render(ctx: PageContext) -> None:
     _alerts(ctx)
 
     st.subheader(ctx.t("trend_title", n=config["trend_months"]))
-    trend_args = ctx.kpi_args(start=_trend_start(ctx, int(config["trend_months"])))
+    trend_args = ctx.kpi_args(
+        start=trend_start(ctx.selection.last_day, int(config["trend_months"]))
+    )
     monthly = data.fetch(service_summary, **trend_args, by=("month",))
     columns = st.columns(2)
     for i, name in enumerate(config["trend"]):

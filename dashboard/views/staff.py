@@ -28,9 +28,9 @@ from dashboard.figures.stars import (
 from dashboard.i18n import code_label, format_kpi, format_number, kpi_label, plain
 from dashboard.navigation import can_open, link
 from dashboard.page import PageContext, run_page
-from dashboard.selection import months_between
 from dashboard.subject import pick, star_month
 from warehouse.coverage import coverage
+from warehouse.periods import months_between, quarter_months, quarter_of, trend_start
 from warehouse.profiles import (
     peer_comparison,
     staff_assignments,
@@ -42,13 +42,11 @@ from warehouse.scope import Permission
 from warehouse.settings import load_config
 from warehouse.stars.board import (
     penalties,
-    quarter_of,
     quarter_payout,
     star_history,
     subject_breakdown,
 )
 from warehouse.stars.model import load_model
-from warehouse.stars.payout import quarter_months
 from warehouse.stars.publish import BrokenSeal
 
 MONEY = "¥%,.2f"
@@ -173,9 +171,7 @@ def trends(ctx: PageContext, staff_id: str) -> None:
     """The person's KPIs month by month."""
     config = load_config("stars_page")["staff"]
     months = int(config["trend_months"])
-    last = ctx.selection.last_day
-    year, month = divmod(last.year * 12 + last.month - 1 - (months - 1), 12)
-    args = ctx.kpi_args(start=dt.date(year, month + 1, 1))
+    args = ctx.kpi_args(start=trend_start(ctx.selection.last_day, months))
     monthly = data.fetch(staff_trend, staff_id=staff_id, **args)
     if monthly.is_empty():
         return

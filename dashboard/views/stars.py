@@ -30,6 +30,7 @@ from dashboard.i18n import format_number, plain
 from dashboard.navigation import go, link
 from dashboard.page import PageContext, run_page
 from dashboard.subject import star_month
+from warehouse.periods import quarter_months, quarter_of
 from warehouse.scope import Permission
 from warehouse.settings import load_config
 from warehouse.stars.board import (
@@ -37,13 +38,11 @@ from warehouse.stars.board import (
     month_boards,
     penalties,
     publication,
-    quarter_of,
     quarter_payout,
     restatement,
     subject_breakdown,
 )
 from warehouse.stars.model import load_model
-from warehouse.stars.payout import quarter_months
 from warehouse.stars.publish import AlreadyPublished, BrokenSeal, publish_month
 
 LINK_TO = {"outlets": ("outlet", "outlet"), "staff": ("staff", "staff")}  # page, URL parameter

@@ -17,6 +17,7 @@ import numpy as np
 
 from rccdash.synthetic.demand import tellers_for_peak
 from rccdash.synthetic.organisation import Outlet, Teller
+from warehouse.periods import clock_seconds
 
 SELF_SERVICE_TYPES_ATM = ("withdrawal", "enquiry")
 NO_AMOUNT = -1.0
@@ -71,7 +72,7 @@ def plan_shifts(
         needed = max(1, math.ceil(needed * outlet.staffing_share))
     n = min(needed, outlet.windows, len(tellers_available))
     chosen = sorted(rng.choice(tellers_available, size=n, replace=False).tolist()) if n else []
-    lunches = [(_clock(a), _clock(b)) for a, b in cfg["staffing"]["lunch"]]
+    lunches = [(clock_seconds(a), clock_seconds(b)) for a, b in cfg["staffing"]["lunch"]]
     open_s, close_s = outlet.hours
     shifts = []
     for window, staff_id in enumerate(chosen, start=1):
@@ -80,17 +81,15 @@ def plan_shifts(
     return shifts
 
 
-def _clock(text: str) -> int:
-    """Seconds after midnight of "HH:MM"."""
-    hours, minutes = text.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
-
-
 def _arrival_times(
     n: int, start: int, weights: dict[str, float], close: int, rng: np.random.Generator
 ) -> np.ndarray:
     """``n`` sorted arrival times following the half-hourly profile between open and close."""
-    slots = [(_clock(k), float(w)) for k, w in weights.items() if start <= _clock(k) < close]
+    slots = [
+        (clock_seconds(k), float(w))
+        for k, w in weights.items()
+        if start <= clock_seconds(k) < close
+    ]
     starts = np.array([s for s, _ in slots])
     probs = np.array([w for _, w in slots])
     slot = rng.choice(len(slots), size=n, p=probs / probs.sum())
@@ -156,7 +155,7 @@ def simulate_day(
     n_counter = int(counter.sum())
     arrival = np.empty(n_events, dtype=np.int64)
     arrival[counter] = _arrival_times(n_counter, open_s, cfg["hourly_weights"], close_s, rng)
-    ss_open, ss_close = (_clock(t) for t in cfg["channels"]["self_service_hours"])
+    ss_open, ss_close = (clock_seconds(t) for t in cfg["channels"]["self_service_hours"])
     n_machine = n_events - n_counter
     in_hours = _arrival_times(n_machine, open_s, cfg["hourly_weights"], close_s, rng)
     anytime = np.sort(rng.integers(ss_open, ss_close, size=n_machine))

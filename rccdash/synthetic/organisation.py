@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from rccdash.synthetic.demand import counter_share, tellers_for_peak
+from warehouse.periods import clock_seconds
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
 GIVEN = (
@@ -103,12 +104,6 @@ class County:
         )
 
 
-def _clock(text: str) -> int:
-    """Seconds after midnight of "HH:MM"."""
-    hours, minutes = text.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
-
-
 def _type_counts(n_outlets: int, types: dict[str, Any]) -> list[str]:
     """Outlet types in creation order, honouring fixed counts and shares."""
     fixed = {k: int(v["count"]) for k, v in types.items() if "count" in v}
@@ -172,7 +167,7 @@ def build_county(
                 windows=windows,
                 devices=int(spec["devices"]),
                 volume=float(spec["volume"]) * volume * float(rng.lognormal(0.0, 0.2)),
-                hours=(_clock(spec["hours"][0]), _clock(spec["hours"][1])),
+                hours=(clock_seconds(spec["hours"][0]), clock_seconds(spec["hours"][1])),
                 open_weekdays=list(spec["open_weekdays"]),
                 market_offset=market,
                 latitude=round(lat0 + float(rng.uniform(-0.25, 0.25)), 5),

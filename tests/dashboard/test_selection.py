@@ -11,12 +11,9 @@ from dashboard.selection import (
     Selection,
     default_month,
     from_query,
-    month_period,
-    months_between,
-    quarter_period,
-    quarters_between,
     to_query,
 )
+from warehouse.periods import month_bounds, months_between, quarter_bounds, quarters_between
 
 FIRST, LAST = dt.date(2025, 12, 1), dt.date(2026, 2, 28)
 KNOWN = {"township": ["城关", "石门"], "type": ["township_branch"], "outlets": ["03101", "03102"]}
@@ -30,9 +27,9 @@ def test_period_arithmetic() -> None:
         "2026-02",
     ]
     assert quarters_between(FIRST, LAST) == ["2025Q4", "2026Q1"]
-    assert month_period("2025-12") == (dt.date(2025, 12, 1), dt.date(2026, 1, 1))
-    assert quarter_period("2026Q1") == (dt.date(2026, 1, 1), dt.date(2026, 4, 1))
-    assert quarter_period("2025Q4") == (dt.date(2025, 10, 1), dt.date(2026, 1, 1))
+    assert month_bounds("2025-12") == (dt.date(2025, 12, 1), dt.date(2026, 1, 1))
+    assert quarter_bounds("2026Q1") == (dt.date(2026, 1, 1), dt.date(2026, 4, 1))
+    assert quarter_bounds("2025Q4") == (dt.date(2025, 10, 1), dt.date(2026, 1, 1))
 
 
 def test_default_is_the_latest_complete_month() -> None:
@@ -94,5 +91,5 @@ def test_scope_keeps_only_known_values_and_feeds_the_kpi_filters() -> None:
     )
     assert selection.scope == Scope(townships=("城关",), outlet_types=(), outlets=("03101",))
     assert selection.kpi_filters() == {"township": ("城关",), "outlets": ("03101",)}
-    everything = Selection("month", "2026-02", *month_period("2026-02"))
+    everything = Selection("month", "2026-02", *month_bounds("2026-02"))
     assert everything.kpi_filters() == {}

@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from warehouse.periods import quarter_of
 from warehouse.stars.assess import assess_month
 from warehouse.stars.board import (
     MonthBoards,
@@ -22,7 +23,6 @@ from warehouse.stars.board import (
     month_boards,
     penalties,
     publication,
-    quarter_of,
     quarter_payout,
     restatement,
     star_history,

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from rccdash.cli import app
+from warehouse.periods import quarter_months
 from warehouse.stars.assess import assess_month
 from warehouse.stars.honours import awards, penalty_register
 from warehouse.stars.model import load_model
-from warehouse.stars.payout import level, payout, quarter_months, split_pool
+from warehouse.stars.payout import level, payout, split_pool
 from warehouse.stars.publish import AlreadyPublished, publish, published, restatement_changes
 
 MODEL = load_model()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields
 
 import ibis.expr.types as ir
 
+from warehouse.periods import to_date
+
 # by-name -> output column name
 KEY_COLUMNS: dict[str, str] = {
     "outlet": "outlet_code",
@@ -42,20 +44,6 @@ FILTER_COLUMNS: dict[str, str] = {
     "business_type": "business_type",
     "position": "position",
 }
-
-
-def to_date(value: dt.date | dt.datetime | str, name: str) -> dt.date:
-    """Accept a date, a datetime (its date) or an ISO string, so callers need not convert."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{name} must be an ISO date (YYYY-MM-DD), got {value!r}") from None
-    raise TypeError(f"{name} must be a date or an ISO date string, got {value!r}")
 
 
 def _values(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | None:

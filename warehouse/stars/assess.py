@@ -11,26 +11,10 @@ import datetime as dt
 import polars as pl
 
 from warehouse.kpi.source import Connection
+from warehouse.periods import month_bounds, previous_month
 from warehouse.stars.inputs import outlet_inputs, staff_inputs
 from warehouse.stars.model import StarModel, load_model
 from warehouse.stars.scoring import Scored, score_subjects
-
-
-def month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    """First day of ``YYYY-MM`` and of the month after; ValueError for anything else."""
-    try:
-        year, number = (int(part) for part in month.split("-"))
-        first = dt.date(year, number, 1)
-    except ValueError:
-        raise ValueError(f"month must be YYYY-MM, got {month!r}") from None
-    return first, dt.date(year + number // 12, number % 12 + 1, 1)
-
-
-def previous_month(month: str) -> str:
-    """``YYYY-MM`` of the month before."""
-    first, _ = month_bounds(month)
-    last = first - dt.timedelta(days=1)
-    return f"{last.year:04d}-{last.month:02d}"
 
 
 def month_end_positions(con: Connection, end: dt.date) -> pl.DataFrame:

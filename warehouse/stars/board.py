@@ -22,18 +22,13 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from warehouse.periods import month_bounds, previous_month, quarter_months
 from warehouse.profiles import Codes, latest_assignments, scope_outlets
-from warehouse.stars.assess import (
-    assess_month,
-    month_bounds,
-    month_end_positions,
-    previous_month,
-    ranked,
-)
+from warehouse.stars.assess import assess_month, month_end_positions, ranked
 from warehouse.stars.honours import awards, penalty_register
 from warehouse.stars.inputs import outlet_inputs, staff_inputs
 from warehouse.stars.model import StarModel, load_model
-from warehouse.stars.payout import payout, quarter_months
+from warehouse.stars.payout import payout
 from warehouse.stars.publish import (
     check_seal,
     published,
@@ -601,9 +596,3 @@ def assessment_month(start: dt.date, end: dt.date, last_data_day: dt.date) -> st
         month = previous_month(month)
     last = stop - dt.timedelta(days=1)
     return f"{last.year:04d}-{last.month:02d}"
-
-
-def quarter_of(month: str) -> str:
-    """``YYYYQn`` of a ``YYYY-MM`` month, for the payout table."""
-    first, _ = month_bounds(month)
-    return f"{first.year}Q{(first.month - 1) // 3 + 1}"

@@ -14,8 +14,9 @@ import math
 import duckdb
 import polars as pl
 
+from warehouse.periods import month_bounds, quarter_months
 from warehouse.spreadsheet import neutralised
-from warehouse.stars.assess import month_bounds, score_month
+from warehouse.stars.assess import score_month
 from warehouse.stars.honours import penalty_register
 from warehouse.stars.model import StarModel
 from warehouse.stars.publish import BrokenSeal, check_seal, published
@@ -23,18 +24,6 @@ from warehouse.stars.publish import BrokenSeal, check_seal, published
 
 class NotPublished(Exception):
     """A month of the quarter has no published assessment, and provisional was not asked for."""
-
-
-def quarter_months(quarter: str) -> list[str]:
-    """The three ``YYYY-MM`` months of ``YYYYQn``; ValueError for anything else."""
-    try:
-        year, number = quarter.upper().split("Q")
-        first = (int(number) - 1) * 3 + 1
-        if not 1 <= int(number) <= 4:
-            raise ValueError
-    except ValueError:
-        raise ValueError(f"quarter must look like 2026Q1, got {quarter!r}") from None
-    return [f"{int(year):04d}-{m:02d}" for m in range(first, first + 3)]
 
 
 def level(average: float | None) -> int | None:
