@@ -12,12 +12,14 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -91,6 +93,22 @@ def generate(
     console.print(f"done in {time.perf_counter() - began:.1f} s")
 
 
+def _one_line(text: str, limit: int = 500) -> str:
+    """A message from a file as one printable line: control characters escaped, cut at ``limit``.
+
+    Why: a rejection names what is wrong with the file, and what it quotes (a header,
+    a value) may hold newlines, NUL bytes or terminal escapes, or run to 10,000 names.
+    """
+    shown = "".join(
+        ascii(ch)[1:-1] if unicodedata.category(ch) in _UNPRINTED else ch for ch in text
+    )
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+# Control, format, surrogate, private-use and unassigned characters, line/paragraph breaks.
+_UNPRINTED = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
 @app.command()
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Export files, or folders of exports.")],
@@ -145,12 +163,18 @@ def load(
                 on_note=lambda note: console.print(f"[yellow]note:[/yellow] {note}"),
             )
     except FileNotFoundError as exc:
-        raise typer.BadParameter(str(exc), param_hint="PATHS") from None
+        raise typer.BadParameter(_one_line(str(exc)), param_hint="PATHS") from None
     except WarehouseBusy as busy:
-        console.print(f"[red]Not loaded:[/red] {busy}")
+        console.print(f"[red]Not loaded:[/red] {escape(_one_line(str(busy)))}", soft_wrap=True)
         raise typer.Exit(1) from None
     except OSError as error:  # a full disk, a file-size limit: nothing was changed
-        console.print(f"[red]Not loaded, the warehouse is unchanged:[/red] {error}")
+        shown = escape(_one_line(str(error)))
+        console.print(f"[red]Not loaded, the warehouse is unchanged:[/red] {shown}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except Exception as error:  # a bug: one line, not a traceback; nothing was changed
+        names = ", ".join(str(p) for p in paths)
+        shown = escape(_one_line(f"{names}: internal error {type(error).__name__}: {error}"))
+        console.print(f"[red]Not loaded, the warehouse is unchanged:[/red] {shown}", soft_wrap=True)
         raise typer.Exit(1) from None
     table = Table(
         "file",
@@ -167,7 +191,7 @@ def load(
     for o in outcomes:
         style = {"rejected": "red", "skipped": "dim"}.get(o.status, "")
         table.add_row(
-            o.path.name,
+            escape(_one_line(o.path.name)),
             o.kind,
             f"[{style}]{o.status}[/{style}]" if style else o.status,
             f"{o.read:,}",
@@ -179,25 +203,101 @@ def load(
         )
     console.print(table)
     for o in outcomes:
+        name = escape(_one_line(o.path.name))
         if o.message and o.status != "loaded":
-            # Messages from the reader already start with the file; others do not.
+            # Messages from the reader already start with the file; others do not. Either
+            # way one line, its text shown as it is (a header may hold "[" or a newline).
             named = o.message.startswith((str(o.path), o.path.name))
-            console.print(o.message if named else f"[bold]{o.path.name}[/bold]: {o.message}")
+            message = escape(_one_line(o.message))
+            console.print(message if named else f"[bold]{name}[/bold]: {message}", soft_wrap=True)
         elif o.rule_counts:
-            console.print(
-                f"{o.path.name}: " + ", ".join(f"{r} {n:,}" for r, n in o.rule_counts.items())
-            )
+            counts = ", ".join(f"{r} {n:,}" for r, n in o.rule_counts.items())
+            console.print(f"{name}: {escape(_one_line(counts))}", soft_wrap=True)
+        if o.advice:
+            console.print(f"[yellow]next:[/yellow] {escape(_one_line(o.advice))}", soft_wrap=True)
     if any(o.status == "rejected" for o in outcomes):
         raise typer.Exit(1)
+
+
+def _retry(
+    db_path: Path, load_id: int | None, rule: str | None, profile: str | None, by: str | None
+) -> None:
+    """``rccdash quarantine --retry``: run it and print what each earlier load's rows became."""
+    from etl.atomic import WarehouseBusy
+    from etl.retry import retry_quarantine
+
+    try:
+        outcomes = retry_quarantine(
+            db_path,
+            load_id=load_id,
+            rule=rule,
+            profile=profile,
+            run_by=by,
+            on_note=lambda note: console.print(f"[yellow]note:[/yellow] {note}"),
+        )
+    except WarehouseBusy as busy:
+        console.print(f"[red]Not retried:[/red] {busy}")
+        raise typer.Exit(1) from None
+    if not outcomes:
+        console.print("No quarantined rows to retry.")
+        return
+    table = Table(
+        "load",
+        "file",
+        "re-checked",
+        "loaded",
+        "duplicate",
+        "dropped",
+        "still quarantined",
+        "retry load",
+        title=f"Quarantine retry in {db_path}",
+    )
+    for o in outcomes:
+        table.add_row(
+            str(o.retry_of),
+            o.file_name,
+            f"{o.checked:,}",
+            f"{o.loaded:,}",
+            f"{o.duplicate:,}",
+            f"{o.dropped:,}",
+            f"{o.quarantined:,}",
+            str(o.load_id) if o.load_id is not None else "-",
+        )
+    console.print(table)
+    for o in outcomes:
+        if o.message:
+            console.print(f"[red]{o.file_name}[/red]: {o.message}")
+        elif o.quarantined and o.rule_counts:
+            still = ", ".join(f"{r} {n:,}" for r, n in o.rule_counts.items())
+            console.print(f"{o.file_name}: still failing: {still}")
+    if not any(o.changed for o in outcomes):
+        console.print(
+            "Nothing changed: every row still fails as before; the warehouse is untouched."
+        )
 
 
 @app.command()
 def quarantine(
     db: DbOption = None,
     load_id: Annotated[int | None, typer.Option("--load", help="Only this load id.")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="Only rows failing this rule.")] = None,
+    retry: Annotated[
+        bool,
+        typer.Option(
+            "--retry",
+            help="Re-validate the rows against today's reference data and load those that pass.",
+        ),
+    ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="With --retry: import profile, instead of the one each load used."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who this is done for (with --retry).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
 ) -> None:
-    """List quarantined rows with the rules they failed (all loads, or one)."""
+    """List quarantined rows with the rules they failed; --retry re-validates and loads them."""
     from etl.atomic import open_read_only
     from warehouse.data_quality import quarantined_rows
 
@@ -205,8 +305,11 @@ def quarantine(
     if not db_path.exists():
         console.print(f"No warehouse at {db_path}: load some exports first.")
         raise typer.Exit(1)
+    if retry:
+        _retry(db_path, load_id, rule, profile, by)
+        return
     with open_read_only(db_path) as con:
-        rows = quarantined_rows(con, load_id=load_id, limit=limit)
+        rows = quarantined_rows(con, load_id=load_id, limit=limit, rule=rule)
     table = Table("load", "file", "row", "rules", "record", title="Quarantined rows")
     for r in rows.iter_rows(named=True):
         table.add_row(
@@ -237,8 +340,9 @@ def assess(
     import time as _time
 
     from etl.atomic import WarehouseBusy, next_version, open_read_only
+    from warehouse.periods import month_bounds
     from warehouse.settings import os_user
-    from warehouse.stars.assess import assess_month, month_bounds
+    from warehouse.stars.assess import assess_month
     from warehouse.stars.honours import awards
     from warehouse.stars.model import load_model
     from warehouse.stars.publish import AlreadyPublished, publish_month, restatement_changes
@@ -332,8 +436,9 @@ def payout(
 ) -> None:
     """Compute the quarterly star bonus per person (for payroll) from published months."""
     from etl.atomic import open_read_only
+    from warehouse.periods import quarter_months
     from warehouse.stars.model import load_model
-    from warehouse.stars.payout import NotPublished, quarter_months, write_payout
+    from warehouse.stars.payout import NotPublished, write_payout
     from warehouse.stars.payout import payout as compute
     from warehouse.stars.publish import BrokenSeal
 
