@@ -1,10 +1,12 @@
-"""Erlang C (M/M/N) queueing model for sizing counter windows at a bank outlet.
+"""Erlang C (M/M/N) queueing model for sizing an assisted-service queue.
 
 Customers are assumed to arrive as a Poisson stream at ``arrivals_per_hour`` and to be
 served in an exponentially distributed time with mean ``mean_service_s`` seconds by
-``servers`` identical open windows, waiting in a single first-come-first-served queue with
-no abandonment.  All quantities are computed from the Erlang B recurrence, which stays
-numerically stable for hundreds of servers (no factorials, no large powers).
+``servers`` identical servers, waiting in a single first-come-first-served queue with
+no abandonment. A server is a counter window at an outlet, or an agent answering the
+telephone queue: the model is the same, only the word differs. All quantities are
+computed from the Erlang B recurrence, which stays numerically stable for hundreds of
+servers (no factorials, no large powers).
 """
 
 from __future__ import annotations
@@ -322,43 +324,56 @@ def staffing_plan(
     *,
     start: dt.date | str,
     end: dt.date | str,
+    channel: str = "counter",
     target_wait_s: float | None = None,
     service_level: float | None = None,
     use_marts: bool | None = None,
 ) -> pl.DataFrame:
-    """Counter windows needed versus windows staffed, per weekday and hour, for one outlet.
+    """Servers needed versus servers staffed, per weekday and hour, for one outlet's queue.
 
-    Brief section 5: the demand curve (counter arrivals per hour, averaged over the weeks
-    of the period, abandoned customers included since they needed a window too) and the
-    mean counter handling time give, through Erlang C, the windows needed to serve
-    ``service_level`` of customers within ``target_wait_s``; the roster gives the windows
-    actually open. An hour is "under" staffed when the windows open fall short of the
-    need by more than ``staffing.under_tolerance``, "over" when they exceed it by more than
-    ``staffing.over_tolerance`` (config/kpi.yaml), else "ok".
+    Brief section 5, for any assisted channel (config/kpi.yaml ``channels.assisted``): the
+    demand curve (the channel's arrivals per hour, averaged over the weeks of the period,
+    abandoned customers included since they needed a server too) and the channel's mean
+    handling time give, through Erlang C, the servers needed to serve ``service_level``
+    of customers within ``target_wait_s``. On the counter a server is a window and the
+    roster gives the windows actually open; an hour is "under" staffed when the windows
+    open fall short of the need by more than ``staffing.under_tolerance``, "over" when
+    they exceed it by more than ``staffing.over_tolerance`` (config/kpi.yaml), else "ok".
+    On the telephone queue a server is an agent; the roster does not record agents (no
+    window, no channel), so there is nothing staffed to compare with: windows_staffed,
+    gap and status are null rather than a made-up zero. Erlang C ignores callers who hang
+    up, so for a queue with abandonment the need errs on the side of more servers.
 
     Args:
         con: DuckDB connection or ibis backend.
         outlet: Outlet code.
         start: First day (inclusive).
         end: Day after the last day (exclusive).
+        channel: The assisted channel whose queue is planned: ``counter`` (windows, the
+            default) or ``phone`` (agents); a self-service channel is refused.
         target_wait_s: Acceptable wait; default ``service.target_wait_s`` (settings.yaml).
         service_level: Share to serve within it; default ``staffing.service_level``.
         use_marts: As for the KPI functions.
 
     Returns:
         168 rows (weekday 0 = Monday, hour 0-23) with arrivals_per_hour, mean_service_s
-        (the slot's mean counter handling time, or the period's mean where the slot has
-        none), offered_load (erlangs), windows_needed, windows_staffed (average open),
-        gap (staffed - needed) and status (under / over / ok).
+        (the slot's mean handling time on the channel, or the period's mean where the
+        slot has none), offered_load (erlangs), windows_needed, windows_staffed (average
+        open), gap (staffed - needed) and status (under / over / ok). The columns keep
+        the counter's word: for the phone, windows_needed is agents needed, and
+        windows_staffed, gap and status are null.
 
     Example:
         >>> staffing_plan(con, "03104", start="2025-10-01", end="2026-01-01")
+        >>> staffing_plan(con, "CALLCTR", start="1999-02-01", end="1999-03-01",
+        ...               channel="phone")
 
     """
     plan = staffing_plans(
         con,
         start=start,
         end=end,
+        channel=channel,
         target_wait_s=target_wait_s,
         service_level=service_level,
         use_marts=use_marts,
@@ -372,6 +387,7 @@ def staffing_plans(
     *,
     start: dt.date | str,
     end: dt.date | str,
+    channel: str = "counter",
     target_wait_s: float | None = None,
     service_level: float | None = None,
     use_marts: bool | None = None,
@@ -381,24 +397,25 @@ def staffing_plans(
 
     A county page compares staffing across outlets; planning them one by one costs three
     queries per outlet. Same columns as :func:`staffing_plan` after a leading
-    outlet_code, 168 rows per outlet. ``filters``: outlets, township, outlet_type.
+    outlet_code, 168 rows per outlet. ``channel`` as there; ``filters``: outlets,
+    township, outlet_type.
     """
     # Imported here so the Erlang C functions above stay free of warehouse dependencies.
+    from warehouse.kpi.channels import check_assisted
     from warehouse.kpi.demand import demand_profile, windows_staffed
+    from warehouse.kpi.relations import COUNTER_CHANNEL
     from warehouse.kpi.service import service_summary
     from warehouse.kpi.service import target_wait_s as default_wait
     from warehouse.settings import load_config
 
+    check_assisted(channel)
     cfg = load_config("kpi")["staffing"]
     wait = float(default_wait() if target_wait_s is None else target_wait_s)
     level = float(cfg["service_level"] if service_level is None else service_level)
     under, over = float(cfg["under_tolerance"]), float(cfg["over_tolerance"])
     scope = {"start": start, "end": end, "use_marts": use_marts, **filters}
-    demand = demand_profile(con, channel="counter", by_outlet=True, **scope)
-    staffed = windows_staffed(con, by_outlet=True, **scope).select(
-        "outlet_code", "weekday", "hour", "windows_staffed"
-    )
-    means = service_summary(con, channel="counter", by="outlet", **scope)
+    demand = demand_profile(con, channel=channel, by_outlet=True, **scope)
+    means = service_summary(con, channel=channel, by="outlet", **scope)
     overall = dict(zip(means["outlet_code"], means["service_mean_s"], strict=True))
 
     rows = []
@@ -425,7 +442,16 @@ def staffing_plans(
             "windows_needed": pl.Int64,
         },
         orient="row",
-    ).join(staffed, on=["outlet_code", "weekday", "hour"], how="left")
+    )
+    if channel != COUNTER_CHANNEL:  # the roster records windows only, not agents
+        unknown = pl.lit(None, dtype=pl.Float64)
+        return plan.with_columns(
+            windows_staffed=unknown, gap=unknown, status=pl.lit(None, dtype=pl.String)
+        ).sort("outlet_code", "weekday", "hour")
+    staffed = windows_staffed(con, by_outlet=True, **scope).select(
+        "outlet_code", "weekday", "hour", "windows_staffed"
+    )
+    plan = plan.join(staffed, on=["outlet_code", "weekday", "hour"], how="left")
     gap = pl.col("windows_staffed").fill_null(0.0) - pl.col("windows_needed")
     return plan.with_columns(
         windows_staffed=pl.col("windows_staffed").fill_null(0.0),

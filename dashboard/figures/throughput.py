@@ -1,8 +1,10 @@
 """Throughput charts: customer flow over time, by channel, type, outlet and hour; staffing.
 
-Pure builders (polars in, Plotly out). Counter traffic is the house blue and self-service
-a teal, on every chart, so the eye follows one colour across the page; staffing uses the
-house meaning of colour: red under-staffed, amber over-staffed, green about right.
+Pure builders (polars in, Plotly out). Assisted service (counter, phone: customers served
+by a person) is the house blue and self-service a teal, on every chart, so the eye
+follows one colour across the page; staffing uses the house meaning of colour: red
+under-staffed, amber over-staffed, green about right. A queue whose servers the roster
+does not record (phone agents) has no staffed side: its plan is drawn as the need alone.
 """
 
 from __future__ import annotations
@@ -61,15 +63,45 @@ def weekday_name(weekday: int, lang: str) -> str:
 
 def open_slots(plan: pl.DataFrame) -> pl.DataFrame:
     """The weekday-hours of a staffing plan with customers or open windows."""
-    return plan.filter((pl.col("windows_needed") > 0) | (pl.col("windows_staffed") > 0))
+    staffed = pl.col("windows_staffed").fill_null(0.0) > 0
+    return plan.filter((pl.col("windows_needed") > 0) | staffed)
+
+
+def staffing_known(plan: pl.DataFrame) -> bool:
+    """Whether the plan has a staffed side (the roster records this queue's servers).
+
+    ``staffing_plan`` leaves windows_staffed, gap and status null for a queue the roster
+    does not cover (phone agents); such a plan is drawn as the need alone.
+    """
+    return plan.height > 0 and plan["windows_staffed"].is_not_null().any()
 
 
 def status_counts(plan: pl.DataFrame) -> dict[str, int]:
     """Weekday-hours per status (under / over / ok) among the open slots of a plan."""
     counts = dict.fromkeys(STATUS_CODE, 0)
     for status, n in open_slots(plan)["status"].value_counts().iter_rows():
-        counts[status] = int(n)
+        if status is not None:  # no status where nothing staffed is known
+            counts[status] = int(n)
     return counts
+
+
+def first_weekday(plan: pl.DataFrame) -> int:
+    """The weekday to draw first: the one with most under-staffed hours (Monday if none).
+
+    Without a staffed side (phone agents), the weekday needing the most server-hours.
+    """
+    if staffing_known(plan):
+        under = open_slots(plan).filter(pl.col("status") == "under")["weekday"]
+        return int(under.value_counts(sort=True)["weekday"][0]) if under.len() else 0
+    need = plan.group_by("weekday").agg(pl.col("windows_needed").sum())
+    if need.is_empty():
+        return 0
+    return int(need.sort(["windows_needed", "weekday"], descending=[True, False])["weekday"][0])
+
+
+def needed_hours(plan: pl.DataFrame) -> int:
+    """Server-hours a typical week of the plan needs: the sum of the hours' needs."""
+    return int(plan["windows_needed"].sum())
 
 
 def _hour_range(hours: Sequence[int]) -> list[int]:
@@ -166,14 +198,14 @@ def channel_figure(
 
 
 def _split_bars(
-    labels: list[str], counter: list[int], self_service: list[int], lang: str
+    labels: list[str], assisted: list[int], self_service: list[int], lang: str
 ) -> list[go.Bar]:
-    """Two horizontal bar traces: counter and self-service arrivals per label."""
+    """Two horizontal bar traces: assisted-service and self-service arrivals per label."""
     return [
         go.Bar(
             y=labels,
-            x=counter,
-            name=translate("throughput_counter", lang),
+            x=assisted,
+            name=translate("throughput_assisted", lang),
             orientation="h",
             marker_color=NEUTRAL,
         ),
@@ -188,9 +220,10 @@ def _split_bars(
 
 
 def type_bars(frame: pl.DataFrame, lang: str) -> go.Figure:
-    """Arrivals per business type, counter and self-service stacked, busiest on top.
+    """Arrivals per business type, assisted and self-service stacked, busiest on top.
 
-    ``frame`` has ``business_type``, ``arrivals`` and ``counter_arrivals``.
+    ``frame`` has ``business_type``, ``arrivals``, ``assisted_arrivals`` and
+    ``self_service_arrivals``.
     """
     data = frame.sort("arrivals", descending=True)
     labels = [label("type", t, lang) for t in data["business_type"].to_list()]
@@ -198,10 +231,11 @@ def type_bars(frame: pl.DataFrame, lang: str) -> go.Figure:
 
 
 def outlet_bars(frame: pl.DataFrame, lang: str) -> go.Figure:
-    """Arrivals per outlet, counter and self-service stacked, busiest on top; clickable.
+    """Arrivals per outlet, assisted and self-service stacked, busiest on top; clickable.
 
-    ``frame`` has ``outlet_code``, ``outlet_label``, ``arrivals``, ``counter_arrivals``.
-    Every bar carries its outlet code, so a click can open the outlet's page.
+    ``frame`` has ``outlet_code``, ``outlet_label``, ``arrivals``, ``assisted_arrivals``,
+    ``self_service_arrivals``. Every bar carries its outlet code, so a click can open the
+    outlet's page.
     """
     data = frame.sort(["arrivals", "outlet_code"], descending=[True, False])
     title = translate("throughput_outlet_title", lang)
@@ -218,10 +252,9 @@ def _ranked_split(
     *,
     codes: list[str] | None = None,
 ) -> go.Figure:
-    """Horizontal bars in ``data``'s order, counter and self-service arrivals stacked."""
-    counter = data["counter_arrivals"].to_list()
-    rest = [a - c for a, c in zip(data["arrivals"].to_list(), counter, strict=True)]
-    bars = _split_bars(labels, counter, rest, lang)
+    """Horizontal bars in ``data``'s order, assisted and self-service arrivals stacked."""
+    assisted = data["assisted_arrivals"].to_list()
+    bars = _split_bars(labels, assisted, data["self_service_arrivals"].to_list(), lang)
     if codes is not None:
         for bar in bars:
             bar.customdata = codes
@@ -239,27 +272,29 @@ def _ranked_split(
 
 
 def hour_bars(frame: pl.DataFrame, lang: str) -> go.Figure:
-    """Arrivals per hour of day over the period, counter and self-service stacked.
+    """Arrivals per hour of day over the period, assisted and self-service stacked.
 
-    ``frame`` has ``hour``, ``arrivals``, ``counter_arrivals``; hours from the first to the
-    last with customers are shown.
+    ``frame`` has ``hour``, ``arrivals``, ``assisted_arrivals``, ``self_service_arrivals``;
+    hours from the first to the last with customers are shown.
     """
     busy = frame.filter(pl.col("arrivals") > 0)
     hours = _hour_range(busy["hour"].to_list())
     by_hour = {r["hour"]: r for r in busy.iter_rows(named=True)}
-    counter = [by_hour[h]["counter_arrivals"] if h in by_hour else 0 for h in hours]
-    total = [by_hour[h]["arrivals"] if h in by_hour else 0 for h in hours]
+
+    def column(name: str) -> list[int]:
+        return [by_hour[h][name] if h in by_hour else 0 for h in hours]
+
     fig = go.Figure(
         [
             go.Bar(
                 x=hours,
-                y=counter,
-                name=translate("throughput_counter", lang),
+                y=column("assisted_arrivals"),
+                name=translate("throughput_assisted", lang),
                 marker_color=NEUTRAL,
             ),
             go.Bar(
                 x=hours,
-                y=[t - c for t, c in zip(total, counter, strict=True)],
+                y=column("self_service_arrivals"),
                 name=translate("throughput_self_service", lang),
                 marker_color=SELF_SERVICE,
             ),
@@ -396,7 +431,7 @@ def gap_heatmap(plan: pl.DataFrame, lang: str) -> go.Figure:
         plot_bgcolor="#f4f4f4",
     )
     if not hours:
-        empty_note(fig, translate("throughput_no_staffing", lang))
+        empty_note(fig, translate("throughput_no_staffing_windows", lang))
     return fig
 
 
@@ -415,46 +450,89 @@ def _slot_hover(row: dict | None, lang: str) -> str:
     )
 
 
-def day_figure(plan: pl.DataFrame, weekday: int, lang: str) -> go.Figure:
-    """One weekday of one outlet: windows staffed (bars, coloured by status) and needed (line).
+def needed_heatmap(plan: pl.DataFrame, lang: str, unit: str = "agents") -> go.Figure:
+    """A week of one queue without a staffed side: servers needed per weekday-hour.
 
-    The hours shown are the outlet's open hours over the whole week, so two weekdays line up.
+    ``plan`` is ``staffing_plan``'s output for a queue the roster does not cover (phone
+    agents); slots without customers stay blank.
+    """
+    slots = open_slots(plan)
+    hours = _hour_range(slots["hour"].to_list())
+    cell = {(r["weekday"], r["hour"]): r["windows_needed"] for r in slots.iter_rows(named=True)}
+    z = [[cell.get((day, h)) for h in hours] for day in range(7)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=hours,
+            y=[weekday_name(day, lang) for day in range(7)],
+            colorscale=SEQUENTIAL,
+            zmin=0,  # the scale starts at no agent, so one agent is not drawn as "none"
+            zmax=max([*cell.values(), 1]),
+            texttemplate="%{z}",
+            hovertemplate=(
+                f"%{{y}} %{{x}}:00 · {translate(f'throughput_{unit}_needed', lang)}: %{{z}}"
+                "<extra></extra>"
+            ),
+            colorbar={"thickness": 12},
+            xgap=2,
+            ygap=2,
+        )
+    )
+    house_layout(fig, translate(f"throughput_needed_title_{unit}", lang), height=340)
+    fig.update_layout(
+        xaxis={"title": translate("throughput_hour_axis", lang), "dtick": 1},
+        yaxis={"autorange": "reversed"},
+        plot_bgcolor="#f4f4f4",
+    )
+    if not hours:
+        empty_note(fig, translate(f"throughput_no_staffing_{unit}", lang))
+    return fig
+
+
+def day_figure(plan: pl.DataFrame, weekday: int, lang: str, unit: str = "windows") -> go.Figure:
+    """One weekday of one queue: servers staffed (bars, coloured by status) and needed (line).
+
+    The hours shown are the queue's open hours over the whole week, so two weekdays line
+    up. ``unit`` names the servers (``windows`` at the counter, ``agents`` on the phone);
+    a plan without a staffed side (null status) has the line alone.
     """
     hours = _hour_range(open_slots(plan)["hour"].to_list())
     day = {r["hour"]: r for r in plan.filter(pl.col("weekday") == weekday).iter_rows(named=True)}
-    staffed_name = translate("throughput_windows_staffed", lang)
     traces: list[go.BaseTraceType] = []
-    for status, colour in STATUS_COLOURS.items():
-        shown = [h for h in hours if h in day and day[h]["status"] == status]
-        if shown:
-            traces.append(
-                go.Bar(
-                    x=shown,
-                    y=[day[h]["windows_staffed"] for h in shown],
-                    name=f"{staffed_name} · {translate(f'throughput_status_{status}', lang)}",
-                    marker_color=colour,
-                    hovertemplate="%{x}:00 · %{y:.2f}<extra></extra>",
+    if staffing_known(plan):
+        staffed_name = translate(f"throughput_{unit}_staffed", lang)
+        for status, colour in STATUS_COLOURS.items():
+            shown = [h for h in hours if h in day and day[h]["status"] == status]
+            if shown:
+                traces.append(
+                    go.Bar(
+                        x=shown,
+                        y=[day[h]["windows_staffed"] for h in shown],
+                        name=f"{staffed_name} · {translate(f'throughput_status_{status}', lang)}",
+                        marker_color=colour,
+                        hovertemplate="%{x}:00 · %{y:.2f}<extra></extra>",
+                    )
                 )
-            )
     traces.append(
         go.Scatter(
             x=hours,
             y=[day[h]["windows_needed"] if h in day else 0 for h in hours],
-            name=translate("throughput_windows_needed", lang),
+            name=translate(f"throughput_{unit}_needed", lang),
             mode="lines+markers",
             line={"color": NEEDED, "width": 2, "shape": "hvh"},
             marker={"size": 7},
         )
     )
     fig = go.Figure(traces)
-    title = translate("throughput_day_title", lang, day=weekday_name(weekday, lang))
+    title = translate(f"throughput_day_title_{unit}", lang, day=weekday_name(weekday, lang))
     house_layout(fig, title, height=340)
     fig.update_layout(
         barmode="overlay",
+        showlegend=True,
         xaxis={"title": translate("throughput_hour_axis", lang), "dtick": 1},
-        yaxis={"title": translate("throughput_windows", lang), "rangemode": "tozero"},
+        yaxis={"title": translate(f"throughput_{unit}", lang), "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.25},
     )
     if not hours:
-        empty_note(fig, translate("throughput_no_staffing", lang))
+        empty_note(fig, translate(f"throughput_no_staffing_{unit}", lang))
     return fig

@@ -1,8 +1,11 @@
-"""Throughput: how many customers came, when, where and how; and were enough windows open.
+"""Throughput: how many customers came, when, where and how; and were enough servers there.
 
 Flow by period, channel, business type, outlet and hour; the weekday x hour pattern of
-demand; and, for one outlet, the counter windows the queue needed (Erlang C) against the
-windows the roster opened, hour by hour, so under- and over-staffed hours stand out.
+demand; and, for one outlet and one assisted channel (config/kpi.yaml channels.assisted),
+the servers its queue needed (Erlang C) hour by hour. For the counter they are windows,
+set against the windows the roster opened, so under- and over-staffed hours stand out;
+for the phone queue they are agents, whom the roster does not record, so the page shows
+the need alone and says why.
 """
 
 from __future__ import annotations
@@ -17,28 +20,33 @@ from dashboard.figures.throughput import (
     channel_figure,
     day_figure,
     demand_heatmap,
+    first_weekday,
     flow_figure,
     gap_heatmap,
     hour_bars,
     label,
+    needed_heatmap,
+    needed_hours,
     open_slots,
     outlet_bars,
     self_service_figure,
+    staffing_known,
     staffing_outlet_bars,
     status_counts,
     type_bars,
     weekday_name,
 )
-from dashboard.i18n import kpi_label
+from dashboard.i18n import code_label, kpi_label
 from dashboard.navigation import link, open_clicked_outlet
 from dashboard.page import PageContext, run_page
 from warehouse.coverage import outlets
 from warehouse.headline import headline
-from warehouse.kpi import demand_profile, service_summary, target_wait_s
+from warehouse.kpi import assisted_channels, demand_profile, service_summary, target_wait_s
 from warehouse.settings import load_config
 from warehouse.staffing import staffing_plans
 
 OUTLET_KEY, WEEKDAY_KEY = "throughput_outlet", "throughput_weekday"
+CHANNEL_KEY = "throughput_channel"
 
 
 def grain(ctx: PageContext) -> str:
@@ -74,7 +82,7 @@ def _flow(ctx: PageContext, step: str, target: float | None) -> None:
         table = timeline.select(
             pl.col(step).dt.strftime(PERIOD_FORMAT[step]),
             "arrivals",
-            "counter_arrivals",
+            "assisted_arrivals",
             "served",
             "abandoned",
             "self_service_share",
@@ -90,7 +98,7 @@ def _flow(ctx: PageContext, step: str, target: float | None) -> None:
 def _flow_columns(ctx: PageContext) -> dict:
     """Column headers and formats of the flow counts and shares, shared by the tables."""
     config = {}
-    for name in ("arrivals", "counter_arrivals", "served", "abandoned"):
+    for name in ("arrivals", "assisted_arrivals", "self_service_arrivals", "served", "abandoned"):
         config[name] = st.column_config.NumberColumn(kpi_label(name, ctx.lang), format="localized")
     config["self_service_share"] = st.column_config.NumberColumn(
         kpi_label("self_service_share", ctx.lang), format="percent"
@@ -114,8 +122,8 @@ def _mix(ctx: PageContext, by_outlet: pl.DataFrame) -> None:
         "outlet_code",
         "outlet_name",
         "arrivals",
-        "counter_arrivals",
-        self_service_arrivals=pl.col("arrivals") - pl.col("counter_arrivals"),
+        "assisted_arrivals",
+        "self_service_arrivals",
         served=pl.col("served"),
         abandoned=pl.col("abandoned"),
         self_service_share=pl.col("self_service_share"),
@@ -126,9 +134,6 @@ def _mix(ctx: PageContext, by_outlet: pl.DataFrame) -> None:
         **_flow_columns(ctx),
         "outlet_code": ctx.t("throughput_col_outlet"),
         "outlet_name": ctx.t("throughput_col_name"),
-        "self_service_arrivals": st.column_config.NumberColumn(
-            ctx.t("throughput_col_self_service_arrivals"), format="localized"
-        ),
         "page": st.column_config.LinkColumn(
             ctx.t("throughput_col_link"), display_text=ctx.t("open_outlet")
         ),
@@ -144,10 +149,39 @@ def _heatmap(ctx: PageContext) -> None:
     st.caption(ctx.t("throughput_heatmap_caption"))
 
 
-def _plans(ctx: PageContext, codes: list[str]) -> dict[str, pl.DataFrame]:
-    """The staffing plan of every outlet in scope, computed for all of them at once."""
-    every = data.fetch(staffing_plans, **ctx.kpi_args())
+def _plans(ctx: PageContext, channel: str, codes: list[str]) -> dict[str, pl.DataFrame]:
+    """The channel's staffing plan of every outlet in scope, computed for all at once."""
+    every = data.fetch(staffing_plans, **ctx.kpi_args(), channel=channel)
     return {code: every.filter(pl.col("outlet_code") == code).drop("outlet_code") for code in codes}
+
+
+def _pick_channel(ctx: PageContext) -> str:
+    """The assisted channel whose queue is planned: picked, else the first with customers.
+
+    The choice is offered only when more than one assisted channel had customers in
+    scope; the counter comes first (configuration order), so a county without a phone
+    queue sees the page as before.
+    """
+    configured = assisted_channels()
+    flow = data.fetch(service_summary, **ctx.kpi_args(), by=("channel",))
+    busy = set(flow.filter(pl.col("assisted_arrivals") > 0)["channel"].to_list())
+    present = [c for c in configured if c in busy] or [configured[0]]
+    if st.session_state.get(CHANNEL_KEY) not in present:
+        st.session_state[CHANNEL_KEY] = present[0]
+    if len(present) == 1:
+        return present[0]
+    chosen = st.segmented_control(
+        ctx.t("throughput_channel_pick"),
+        present,
+        format_func=lambda channel: code_label("channel", channel, ctx.lang),
+        key=CHANNEL_KEY,
+    )
+    return present[0] if chosen is None else str(chosen)
+
+
+def _unit(channel: str) -> str:
+    """What the servers of a channel's queue are called on the page: windows, agents."""
+    return load_config("throughput")["staffing_positions"].get(channel, "agents")
 
 
 def _pick_outlet(ctx: PageContext, summary: pl.DataFrame) -> str:
@@ -164,11 +198,9 @@ def _pick_outlet(ctx: PageContext, summary: pl.DataFrame) -> str:
 
 
 def _pick_weekday(ctx: PageContext, plan: pl.DataFrame) -> int:
-    """The weekday drawn hour by hour: picked, else the one with most under-staffed hours."""
+    """The weekday drawn hour by hour: picked, else the one the plan most draws the eye to."""
     if st.session_state.get(WEEKDAY_KEY) not in range(7):
-        under = open_slots(plan).filter(pl.col("status") == "under")["weekday"]
-        counts = under.value_counts(sort=True) if under.len() else None
-        st.session_state[WEEKDAY_KEY] = int(counts["weekday"][0]) if counts is not None else 0
+        st.session_state[WEEKDAY_KEY] = first_weekday(plan)
     chosen = st.segmented_control(
         ctx.t("throughput_weekday_pick"),
         list(range(7)),
@@ -179,27 +211,57 @@ def _pick_weekday(ctx: PageContext, plan: pl.DataFrame) -> int:
 
 
 def _staffing(ctx: PageContext, by_outlet: pl.DataFrame) -> None:
-    """Windows needed (Erlang C) against windows staffed, per weekday and hour."""
-    st.subheader(ctx.t("throughput_staffing_title"))
+    """Servers needed (Erlang C) against servers staffed, per weekday and hour.
+
+    One assisted channel at a time: windows at the counter, agents on the phone queue.
+    """
+    channel = _pick_channel(ctx)
+    unit = _unit(channel)
+    st.subheader(ctx.t(f"throughput_staffing_title_{unit}"))
     level = float(load_config("kpi")["staffing"]["service_level"])
     st.caption(
-        ctx.t("throughput_staffing_intro", level=f"{level:.0%}", wait=f"{target_wait_s() / 60:g}")
+        ctx.t(
+            f"throughput_staffing_intro_{unit}",
+            level=f"{level:.0%}",
+            wait=f"{target_wait_s() / 60:g}",
+            channel=code_label("channel", channel, ctx.lang),
+        )
     )
-    codes = by_outlet["outlet_code"].to_list()
-    plans = _plans(ctx, codes)
+    every = by_outlet["outlet_code"].to_list()
+    plans = _plans(ctx, channel, every)
+    # Outlets whose queue on this channel had customers or open windows; all when none did.
+    codes = [code for code in every if not open_slots(plans[code]).is_empty()] or every
     counts = [status_counts(plans[code]) for code in codes]
-    summary = by_outlet.select("outlet_code", "outlet_label").with_columns(
-        under=pl.Series([c["under"] for c in counts], dtype=pl.Int64),
-        over=pl.Series([c["over"] for c in counts], dtype=pl.Int64),
+    summary = (
+        by_outlet.filter(pl.col("outlet_code").is_in(codes))
+        .select("outlet_code", "outlet_label")
+        .with_columns(
+            under=pl.Series([c["under"] for c in counts], dtype=pl.Int64),
+            over=pl.Series([c["over"] for c in counts], dtype=pl.Int64),
+        )
     )
-    if summary.height > 1:
+    known = any(staffing_known(plans[code]) for code in codes)
+    if known and summary.height > 1:
         widgets.chart(staffing_outlet_bars(summary, ctx.lang), "throughput-staffing-outlets")
     code = _pick_outlet(ctx, summary)
     plan = plans[code]
     slots = open_slots(plan)
     if slots.is_empty():
-        st.info(ctx.t("throughput_no_staffing"))
+        st.info(ctx.t(f"throughput_no_staffing_{unit}"))
         return
+    if staffing_known(plan):
+        _staffed_cards(ctx, plan, slots)
+        widgets.chart(gap_heatmap(plan, ctx.lang), "throughput-gap")
+    else:
+        _need_cards(ctx, plan, slots, unit)
+        widgets.chart(needed_heatmap(plan, ctx.lang, unit), "throughput-needed")
+    weekday = _pick_weekday(ctx, plan)
+    widgets.chart(day_figure(plan, weekday, ctx.lang, unit), "throughput-day")
+    _plan_table(ctx, slots, code, channel, unit)
+
+
+def _staffed_cards(ctx: PageContext, plan: pl.DataFrame, slots: pl.DataFrame) -> None:
+    """Hours under- and over-staffed, about right, and the peak need (counter windows)."""
     mine = status_counts(plan)
     help_text = ctx.t("throughput_hours_help")
     cards = st.columns(4)
@@ -209,29 +271,41 @@ def _staffing(ctx: PageContext, by_outlet: pl.DataFrame) -> None:
             ("throughput_under_hours", mine["under"]),
             ("throughput_over_hours", mine["over"]),
             ("throughput_ok_hours", mine["ok"]),
-            ("throughput_peak_needed", int(slots["windows_needed"].max())),
+            ("throughput_peak_needed_windows", int(slots["windows_needed"].max())),
         ),
         strict=True,
     ):
         column.metric(ctx.t(key), f"{value:,}", help=help_text, border=True)
-    widgets.chart(gap_heatmap(plan, ctx.lang), "throughput-gap")
-    weekday = _pick_weekday(ctx, plan)
-    widgets.chart(day_figure(plan, weekday, ctx.lang), "throughput-day")
-    _plan_table(ctx, slots, code)
 
 
-def _plan_table(ctx: PageContext, slots: pl.DataFrame, code: str) -> None:
-    """The plan hour by hour, with its downloads."""
+def _need_cards(ctx: PageContext, plan: pl.DataFrame, slots: pl.DataFrame, unit: str) -> None:
+    """The peak need and the server-hours of a typical week, for a queue with no roster."""
+    help_text = ctx.t("throughput_need_help")
+    cards = st.columns(3)
+    for column, (key, value) in zip(
+        cards,
+        (
+            (f"throughput_peak_needed_{unit}", int(slots["windows_needed"].max())),
+            (f"throughput_needed_hours_{unit}", needed_hours(plan)),
+            ("throughput_open_hours", slots.height),
+        ),
+        strict=True,
+    ):
+        column.metric(ctx.t(key), f"{value:,}", help=help_text, border=True)
+
+
+def _plan_table(ctx: PageContext, slots: pl.DataFrame, code: str, channel: str, unit: str) -> None:
+    """The plan hour by hour, with its downloads (no staffed columns where none is known)."""
     st.markdown(f"**{ctx.t('throughput_table_plan')}**")
+    known = staffing_known(slots)
     table = slots.select(
         weekday=pl.col("weekday").map_elements(
             lambda day: weekday_name(day, ctx.lang), return_dtype=pl.String
         ),
         hour="hour",
-        status="status",
+        **({"status": "status"} if known else {}),
         windows_needed="windows_needed",
-        windows_staffed="windows_staffed",
-        gap="gap",
+        **({"windows_staffed": "windows_staffed", "gap": "gap"} if known else {}),
         arrivals_per_hour="arrivals_per_hour",
         mean_service_min=pl.col("mean_service_s") / 60,
         offered_load="offered_load",
@@ -240,10 +314,16 @@ def _plan_table(ctx: PageContext, slots: pl.DataFrame, code: str) -> None:
     columns = {
         "weekday": st.column_config.TextColumn(ctx.t("throughput_col_weekday"), width="small"),
         "hour": number(ctx.t("throughput_col_hour"), format="%d:00", width="small"),
-        "arrivals_per_hour": number(ctx.t("throughput_col_arrivals_per_hour"), format="%.1f"),
+        "arrivals_per_hour": number(
+            ctx.t(
+                "throughput_col_arrivals_per_hour",
+                channel=code_label("channel", channel, ctx.lang),
+            ),
+            format="%.1f",
+        ),
         "mean_service_min": number(ctx.t("throughput_col_service_min"), format="%.1f"),
         "offered_load": number(ctx.t("throughput_col_load"), format="%.2f"),
-        "windows_needed": number(ctx.t("throughput_windows_needed"), format="%d"),
+        "windows_needed": number(ctx.t(f"throughput_{unit}_needed"), format="%d"),
         "windows_staffed": number(ctx.t("throughput_windows_staffed"), format="%.2f"),
         "gap": number(ctx.t("throughput_col_gap"), format="%+.2f"),
         "status": st.column_config.MultiselectColumn(
@@ -253,7 +333,7 @@ def _plan_table(ctx: PageContext, slots: pl.DataFrame, code: str) -> None:
             format_func=lambda status: label("status", status, ctx.lang),
         ),
     }
-    widgets.table(table, f"throughput-plan-{code}", ctx.lang, column_config=columns)
+    widgets.table(table, f"throughput-plan-{channel}-{code}", ctx.lang, column_config=columns)
 
 
 def render(ctx: PageContext) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.dashboard.browser_kit import assert_clean, open_page, shot, wait_idle
+from tests.dashboard.conftest import serving
+from tests.dashboard.test_throughput_page import with_phone_calls
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 CHART = '[data-testid="stPlotlyChart"]'
@@ -61,4 +66,27 @@ def test_a_click_on_an_outlet_bar_opens_the_outlet_page(server: str, browser: Br
     page.wait_for_url("**/outlet?**", timeout=30_000)
     assert "outlet=03101" in page.url  # the busiest outlet is the first bar
     assert "month=2026-02" in page.url  # the filter travels along
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def phone_server(small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard on the small county with a phone queue at outlet 03101."""
+    with serving(with_phone_calls(small_warehouse, tmp_path_factory.mktemp("phone"))) as base:
+        yield base
+
+
+def test_the_phone_queue_in_the_browser(phone_server: str, browser: Browser) -> None:
+    page = open_page(browser, f"{phone_server}/throughput", wait_for=CHART)
+    assert_clean(page)
+    page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= 10", timeout=60_000)
+    assert "Windows needed and windows staffed" in page.content()  # the counter first
+    page.get_by_role("radio", name="Phone banking").click()
+    page.get_by_text("Agents needed by weekday and hour").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert_clean(page)
+    text = page.content()
+    assert "Most agents needed" in text and "Under-staffed hours" not in text
+    _whole_page(page)
+    shot(page, "throughput-phone-en")
     page.close()

@@ -12,12 +12,17 @@ from dashboard.figures.throughput import (
     channel_figure,
     day_figure,
     demand_heatmap,
+    first_weekday,
     flow_figure,
     gap_heatmap,
     hour_bars,
     label,
+    needed_heatmap,
+    needed_hours,
+    open_slots,
     outlet_bars,
     self_service_figure,
+    staffing_known,
     staffing_outlet_bars,
     status_counts,
     type_bars,
@@ -76,18 +81,20 @@ def test_channels_stack_counter_first_and_keep_unknown_codes() -> None:
     assert label("channel", "carrier_pigeon", "en") == "carrier_pigeon"
 
 
-def test_business_types_split_counter_and_self_service_busiest_first() -> None:
+def test_business_types_split_assisted_and_self_service_busiest_first() -> None:
     frame = pl.DataFrame(
         {
             "business_type": ["enquiry", "withdrawal", "deposit"],
             "arrivals": [10, 90, 50],
-            "counter_arrivals": [10, 60, 45],
+            "assisted_arrivals": [10, 60, 45],
+            "self_service_arrivals": [0, 30, 5],
         }
     )
     fig = type_bars(frame, "en")
     assert list(fig.data[0].y) == ["Withdrawal", "Deposit", "Enquiry"]
-    assert list(fig.data[0].x) == [60, 45, 10]  # counter
-    assert list(fig.data[1].x) == [30, 5, 0]  # self-service = arrivals - counter
+    assert list(fig.data[0].x) == [60, 45, 10]  # assisted (counter, phone)
+    assert fig.data[0].name == "Assisted service" and fig.data[0].marker.color == NEUTRAL
+    assert list(fig.data[1].x) == [30, 5, 0]  # self-service
     assert fig.data[1].marker.color == SELF_SERVICE
 
 
@@ -97,7 +104,8 @@ def test_outlet_bars_carry_the_outlet_code_for_a_click() -> None:
             "outlet_code": ["01", "02", "03"],
             "outlet_label": ["01 A", "02 B", "03 C"],
             "arrivals": [100, 300, 100],
-            "counter_arrivals": [80, 200, 100],
+            "assisted_arrivals": [80, 200, 100],
+            "self_service_arrivals": [20, 100, 0],
         }
     )
     fig = outlet_bars(frame, "en")
@@ -112,7 +120,8 @@ def test_hours_run_from_first_to_last_busy_hour_with_gaps_as_zero() -> None:
         {
             "hour": [3, 8, 9, 11],
             "arrivals": [0, 20, 35, 12],
-            "counter_arrivals": [0, 15, 30, 12],
+            "assisted_arrivals": [0, 15, 30, 12],
+            "self_service_arrivals": [0, 5, 5, 0],
         }
     )
     fig = hour_bars(frame, "en")
@@ -198,3 +207,51 @@ def test_staffing_outlets_most_under_staffed_first() -> None:
     assert list(fig.data[0].y) == ["02 B", "03 C", "01 A"]
     assert list(fig.data[0].x) == [9, 2, 2] and fig.data[0].marker.color == BAD
     assert list(fig.data[1].x) == [1, 5, 0] and fig.data[1].marker.color == AMBER
+
+
+def _agent_plan(needs: dict[tuple[int, int], int]) -> pl.DataFrame:
+    """A 168-row plan of a queue the roster does not cover: staffed, gap and status null."""
+    rows = [(d, h, needs.get((d, h), 0)) for d in range(7) for h in range(24)]
+    return pl.DataFrame(
+        rows, schema=["weekday", "hour", "windows_needed"], orient="row"
+    ).with_columns(
+        windows_staffed=pl.lit(None, dtype=pl.Float64),
+        gap=pl.lit(None, dtype=pl.Float64),
+        status=pl.lit(None, dtype=pl.String),
+    )
+
+
+def test_a_plan_without_a_roster_counts_needs_and_no_statuses() -> None:
+    plan = _agent_plan({(0, 9): 3, (0, 10): 5, (2, 9): 2, (4, 13): 12})
+    assert not staffing_known(plan)
+    assert staffing_known(_plan({(0, 9): (1, 1.0, "ok")}))
+    assert open_slots(plan).height == 4  # a null staffed side is not an open window
+    assert status_counts(plan) == {"under": 0, "ok": 0, "over": 0}
+    assert needed_hours(plan) == 3 + 5 + 2 + 12
+    assert first_weekday(plan) == 4  # Friday needs 12 agent-hours, Monday 8
+    assert first_weekday(_agent_plan({})) == 0
+    under = _plan({(3, 9): (3, 1.0, "under"), (1, 9): (1, 1.0, "ok")})
+    assert first_weekday(under) == 3  # with a roster: the weekday with most under-staffing
+
+
+def test_needed_heatmap_shows_agents_per_weekday_hour() -> None:
+    plan = _agent_plan({(0, 9): 3, (0, 11): 5, (6, 10): 1})
+    fig = needed_heatmap(plan, "en", "agents")
+    heat = fig.data[0]
+    assert list(heat.x) == [9, 10, 11]
+    assert list(heat.z[0]) == [3, None, 5] and list(heat.z[6]) == [None, 1, None]
+    assert fig.layout.title.text == "Agents needed by weekday and hour"
+    assert "Agents needed" in heat.hovertemplate
+    assert needed_heatmap(plan, "zh", "agents").layout.title.text == "各星期、各时段所需坐席"
+    empty = needed_heatmap(_agent_plan({}), "en", "agents")
+    assert "No calls" in empty.layout.annotations[0].text
+
+
+def test_day_figure_of_agents_draws_the_need_alone() -> None:
+    plan = _agent_plan({(2, 8): 4, (2, 9): 7, (3, 10): 2})
+    fig = day_figure(plan, 2, "en", "agents")
+    assert [t.type for t in fig.data] == ["scatter"]  # no staffed bars: nothing is known
+    assert fig.data[0].name == "Agents needed"
+    assert list(fig.data[0].x) == [8, 9, 10] and list(fig.data[0].y) == [4, 7, 0]
+    assert fig.layout.title.text == "Wednesday: agents needed by hour"
+    assert fig.layout.yaxis.title.text == "Agents"

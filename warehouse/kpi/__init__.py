@@ -25,6 +25,12 @@ if TYPE_CHECKING:
         rag,
         targets,
     )
+    from warehouse.kpi.channels import (
+        ChannelSets,
+        assisted_channels,
+        channel_sets,
+        self_service_channels,
+    )
     from warehouse.kpi.comparison import compare
     from warehouse.kpi.complaints import complaint_pareto, complaint_summary
     from warehouse.kpi.demand import demand_profile, weekday_counts, windows_staffed
@@ -35,11 +41,14 @@ if TYPE_CHECKING:
     from warehouse.kpi.source import StaleMartError
 
 _WHERE: dict[str, str] = {
+    "ChannelSets": "warehouse.kpi.channels",
     "Filters": "warehouse.kpi.filters",
     "GROUPINGS": "warehouse.kpi.filters",
     "KEY_COLUMNS": "warehouse.kpi.filters",
     "Kpi": "warehouse.kpi.catalogue",
     "StaleMartError": "warehouse.kpi.source",
+    "assisted_channels": "warehouse.kpi.channels",
+    "channel_sets": "warehouse.kpi.channels",
     "compare": "warehouse.kpi.comparison",
     "complaint_pareto": "warehouse.kpi.complaints",
     "complaint_summary": "warehouse.kpi.complaints",
@@ -54,6 +63,7 @@ _WHERE: dict[str, str] = {
     "previous_period": "warehouse.kpi.periods",
     "rag": "warehouse.kpi.catalogue",
     "same_period_last_year": "warehouse.kpi.periods",
+    "self_service_channels": "warehouse.kpi.channels",
     "service_summary": "warehouse.kpi.service",
     "target_wait_s": "warehouse.kpi.service",
     "targets": "warehouse.kpi.catalogue",
@@ -63,9 +73,12 @@ _WHERE: dict[str, str] = {
 __all__ = [
     "GROUPINGS",
     "KEY_COLUMNS",
+    "ChannelSets",
     "Filters",
     "Kpi",
     "StaleMartError",
+    "assisted_channels",
+    "channel_sets",
     "compare",
     "complaint_pareto",
     "complaint_summary",
@@ -80,6 +93,7 @@ __all__ = [
     "previous_period",
     "rag",
     "same_period_last_year",
+    "self_service_channels",
     "service_summary",
     "target_wait_s",
     "targets",

@@ -68,11 +68,13 @@ def demand_profile(
 
     This is the demand curve of brief section 5: staffing_plan feeds it to Erlang C. An
     arrival is counted at ``arrival_at`` (ticket time for queued customers), abandoned
-    customers included, since they too needed a window. ``arrivals_per_hour`` divides the
+    customers included, since they too needed a window (or an agent: a caller who hung
+    up in the queue was waiting for one). ``arrivals_per_hour`` divides the
     arrivals of a weekday-hour by the number of such weekdays in [start, end), so an hour
     with no arrivals is 0, not missing; all 168 rows are always present (null only when
     the period holds no such weekday). ``mean_service_s`` is the mean handling time of
-    the served events arriving in that slot (pass ``channel="counter"`` for the counter).
+    the served events arriving in that slot (pass ``channel="counter"`` for the counter,
+    ``channel="phone"`` for the telephone queue: staffing_plan does, one channel at a time).
 
     Returns columns: weekday (0 = Monday), hour (0-23), days, arrivals,
     arrivals_per_hour, mean_service_s; with ``by_outlet`` an outlet_code column first and
@@ -89,8 +91,8 @@ def demand_profile(
     rel = apply(src.measures(per_staff=f.position is not None), f)
     agg = rel.group_by(keys).aggregate(
         arrivals=rel.arrivals.sum(),
-        _service_s=rel.served_service_s.sum(),
-        _services=rel.served_services.sum(),
+        _service_s=rel.service_s.sum(),
+        _services=rel.services.sum(),
     )
     agg = agg.select(*keys, "arrivals", mean_service_s=ratio(agg._service_s, agg._services))
     got = src.run(agg).with_columns(pl.col("weekday").cast(pl.Int8), pl.col("hour").cast(pl.Int8))

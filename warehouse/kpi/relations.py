@@ -12,27 +12,28 @@ columns: outlet_code, township, outlet_type (``dim_outlet``), business_date, hou
 staff member's position in the assignment valid on ``business_date``, from ``dim_staff``).
 
 Measure columns are each event's contribution to an additive total, so the same ``sum()``
-gives the KPI over events or over the pre-summed cells of the mart:
+gives the KPI over events or over the pre-summed cells of the mart. The measures of waiting,
+handling and rating are kept for every channel: which channels are assisted service (a
+queue served by people: counter, phone) is configuration (:mod:`warehouse.kpi.channels`),
+applied by the KPIs when they query, with ``channel`` a key of every event and cell. Baked
+in here, a change of configuration would leave marts built under the old sets behind.
 
 ======================  ===============================================================
 measure                 event contribution
 ======================  ===============================================================
 arrivals                1 unless a reversal row (status 'reversed')
-counter_arrivals        arrivals on channel 'counter'
+counter_arrivals        arrivals on channel 'counter' (the windows of the roster)
 served                  1 for an arrival with status completed or error not later reversed
 counter_served          served on the counter
 abandoned               1 for status 'abandoned' (left the queue)
 errors                  1 for an arrival with status 'error' or that was later reversed
-self_service            arrivals off the counter
-waits / wait_s          1 / wait_s of a served counter event with a known wait
-services / service_s    1 / service_s of a served counter event with a known duration
-served_services /       1 / service_s of a served event on any channel
-served_service_s
+waits / wait_s          1 / wait_s of a served event with a known wait
+services / service_s    1 / service_s of a served event with a known duration
 standard_s              standard handling time of the type, for events counted in services
 service_std_s           service_s of those events whose type has a standard
 busy_s                  service_s of every counter row that occupied a window (all but
                         abandoned, reversal rows included)
-rated / satisfied       1 when a served counter event was rated / rated 4 or 5
+rated / satisfied       1 when a served event was rated / rated 4 or 5
 deposits / withdrawals  amount of a served event of a type with cash_flow_sign +1 / -1
 ======================  ===============================================================
 
@@ -87,13 +88,10 @@ MEASURES = (
     "counter_served",
     "abandoned",
     "errors",
-    "self_service",
     "waits",
     "wait_s",
     "services",
     "service_s",
-    "served_services",
-    "served_service_s",
     "standard_s",
     "service_std_s",
     "busy_s",
@@ -180,7 +178,8 @@ def base_events(backend: BaseBackend) -> ir.Table:
     """Build the event relation from ``fact_transaction`` and its dimensions.
 
     This is the single definition of arrivals, served, abandoned and errors; see the module
-    docstring for every column.
+    docstring for every column. Waits, handling times and ratings are kept on every
+    channel; the KPIs keep the assisted ones (:mod:`warehouse.kpi.channels`).
     """
     t = table(backend, "fact_transaction")
     bt = table(backend, "dim_business_type")
@@ -194,7 +193,7 @@ def base_events(backend: BaseBackend) -> ir.Table:
     counter = t.channel == COUNTER_CHANNEL
     served = arrival & t.status.isin(SERVED_STATUSES) & ~t.is_reversed
     served_counter = served & counter
-    timed = served_counter & t.service_s.notnull()
+    timed = served & t.service_s.notnull()
     standard = timed & t._b_standard.notnull()
     money = "decimal(18, 2)"
     ev = t.select(
@@ -211,18 +210,15 @@ def base_events(backend: BaseBackend) -> ir.Table:
         counter_served=_flag(served_counter),
         abandoned=_flag(t.status == ABANDONED_STATUS),
         errors=_flag(arrival & ((t.status == "error") | t.is_reversed)),
-        self_service=_flag(arrival & ~counter),
-        waits=_flag(served_counter & t.wait_s.notnull()),
-        wait_s=_value_if(served_counter, t.wait_s, "int64"),
+        waits=_flag(served & t.wait_s.notnull()),
+        wait_s=_value_if(served, t.wait_s, "int64"),
         services=_flag(timed),
         service_s=_value_if(timed, t.service_s, "int64"),
-        served_services=_flag(served & t.service_s.notnull()),
-        served_service_s=_value_if(served, t.service_s, "int64"),
         standard_s=_value_if(standard, t._b_standard, "int64"),
         service_std_s=_value_if(standard, t.service_s, "int64"),
         busy_s=_value_if(counter & (t.status != ABANDONED_STATUS), t.service_s, "int64"),
-        rated=_flag(served_counter & t.satisfaction.notnull()),
-        satisfied=_flag(served_counter & (t.satisfaction >= 4)),
+        rated=_flag(served & t.satisfaction.notnull()),
+        satisfied=_flag(served & (t.satisfaction >= 4)),
         deposits=_value_if(served & (t._b_sign == 1), t.amount, money),
         withdrawals=_value_if(served & (t._b_sign == -1), t.amount, money),
     )

@@ -2,6 +2,12 @@
 
 All of brief section 4 that comes from service events and the roster is computed here in
 one grouped query, so the numbers on one dashboard row always describe the same customers.
+
+Waiting, handling, abandonment and satisfaction are KPIs of assisted service: customers on
+a channel where a person serves a queue (the counter, the telephone queue answered by
+agents; config/kpi.yaml ``channels``). Grouped by channel, each assisted channel gets its
+own; ungrouped, they cover every assisted channel together. Productivity stays the
+counter's: the roster records counter windows, not telephone agents.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 import polars as pl
 
+from warehouse.kpi.channels import is_assisted, is_self_service
 from warehouse.kpi.filters import (
     EVENT_ONLY_KEYS,
     GROUPINGS,
@@ -30,30 +37,44 @@ from warehouse.kpi.source import Connection, Source
 from warehouse.settings import load_config
 
 SERVICE_GROUPINGS = GROUPINGS
-# Additive measures this summary reads (see warehouse.kpi.relations).
-SUMMED = (
+# Additive measures this summary reads (see warehouse.kpi.relations), summed over every
+# channel ...
+SUMMED_ALL = (
     "arrivals",
     "counter_arrivals",
     "served",
     "counter_served",
     "abandoned",
     "errors",
-    "self_service",
+    "busy_s",
+)
+# ... and over the assisted channels only (their sums are named assisted_<measure>).
+SUMMED_ASSISTED = (
+    "arrivals",
+    "served",
+    "abandoned",
     "waits",
     "wait_s",
     "services",
     "service_s",
     "service_std_s",
     "standard_s",
-    "busy_s",
     "rated",
     "satisfied",
+)
+SUMMED = (
+    *SUMMED_ALL,
+    *(f"assisted_{m}" for m in SUMMED_ASSISTED),
+    "self_service_arrivals",
 )
 SERVICE_COUNTS = (
     "arrivals",
     "counter_arrivals",
+    "assisted_arrivals",
+    "self_service_arrivals",
     "served",
     "counter_served",
+    "assisted_served",
     "abandoned",
     "errors",
 )
@@ -70,12 +91,27 @@ def needs_staff(keys: Sequence[str], f: Filters) -> bool:
 
 
 def _sums(rel: ir.Table, keys: Sequence[ir.Value]) -> ir.Table:
-    """Additive measures per group, summed from events or cells (same totals)."""
-    return aggregate(rel, keys, **{m: rel[m].sum() for m in SUMMED})
+    """Additive measures per group, summed from events or cells (same totals).
+
+    The assisted and self-service sums pick rows by channel as they sum, so the channel
+    sets of config/kpi.yaml apply to events and to cells (whose key includes the channel)
+    alike.
+    """
+    assisted, self_service = is_assisted(rel.channel), is_self_service(rel.channel)
+    sums = {m: rel[m].sum() for m in SUMMED_ALL}
+    for m in SUMMED_ASSISTED:
+        sums[f"assisted_{m}"] = ibis.ifelse(assisted, rel[m], ibis.null(rel[m].type())).sum()
+    sums["self_service_arrivals"] = ibis.ifelse(self_service, rel.arrivals, 0).sum()
+    return aggregate(rel, keys, **sums)
 
 
 def _percentiles(ev: ir.Table, keys: Sequence[ir.Value]) -> ir.Table:
-    """Exact percentiles and the service level per group, from the events themselves."""
+    """Exact percentiles and the service level per group, from the events themselves.
+
+    Over assisted channels only: a group with no assisted event is missing here and gets
+    nulls from the left join, as it would from percentiles of no values.
+    """
+    ev = ev.filter(is_assisted(ev.channel))
     return aggregate(
         ev,
         keys,
@@ -136,22 +172,25 @@ def service_expr(src: Source, f: Filters, keys: Sequence[str]) -> ir.Table:
         *names,
         arrivals=c["arrivals"],
         counter_arrivals=c["counter_arrivals"],
+        assisted_arrivals=c["assisted_arrivals"],
+        self_service_arrivals=c["self_service_arrivals"],
         served=c["served"],
         counter_served=c["counter_served"],
+        assisted_served=c["assisted_served"],
         abandoned=c["abandoned"],
-        abandonment_rate=ratio(c["abandoned"], c["counter_arrivals"]),
-        wait_mean_s=ratio(c["wait_s"], c["waits"]),
+        abandonment_rate=ratio(c["assisted_abandoned"], c["assisted_arrivals"]),
+        wait_mean_s=ratio(c["assisted_wait_s"], c["assisted_waits"]),
         wait_p50_s=j._wait_q[0].cast("float64"),
         wait_p90_s=j._wait_q[1].cast("float64"),
-        service_level=ratio(j._within, c["waits"]),
-        service_mean_s=ratio(c["service_s"], c["services"]),
+        service_level=ratio(j._within, c["assisted_waits"]),
+        service_mean_s=ratio(c["assisted_service_s"], c["assisted_services"]),
         service_p90_s=j.service_p90_s.cast("float64"),
-        service_vs_standard=ratio(c["service_std_s"], c["standard_s"]),
+        service_vs_standard=ratio(c["assisted_service_std_s"], c["assisted_standard_s"]),
         errors=c["errors"],
         errors_per_1000=ratio(c["errors"] * 1000, c["served"]),
-        satisfaction_rate=ratio(c["satisfied"], c["rated"]),
-        rating_coverage=ratio(c["rated"], c["counter_served"]),
-        self_service_share=ratio(c["self_service"], c["arrivals"]),
+        satisfaction_rate=ratio(c["assisted_satisfied"], c["assisted_rated"]),
+        rating_coverage=ratio(c["assisted_rated"], c["assisted_served"]),
+        self_service_share=ratio(c["self_service_arrivals"], c["arrivals"]),
         counter_staff_hours=(staffed / 3600.0).cast("float64"),
         served_per_staff_hour=ratio(c["counter_served"] * 3600, staffed),
         utilisation=ratio(c["busy_s"], staffed),
@@ -172,9 +211,15 @@ def service_summary(
     The one place these KPIs are computed, so the headline, the outlet ranking and the
     drill-down agree to the customer. Definitions (docs/kpi.md): an arrival is any row but
     a reversal row; served = completed or error and not later reversed; abandoned = left
-    the queue; wait and handling statistics are over served counter customers, exact
-    percentiles from the events; errors = error rows plus reversed originals, per 1,000
-    served; productivity divides by counter staff-hours from the roster.
+    the queue. Wait, handling, satisfaction and abandonment are about assisted service
+    (config/kpi.yaml ``channels.assisted``: counter and phone by default): the statistics
+    are over served customers of the assisted channels, exact percentiles from the
+    events, and the abandonment rate is abandoned / arrivals on them, because only they
+    queue. Grouped by channel, each assisted channel gets its own figures (self-service
+    channels get nulls); ungrouped, all assisted channels together. Errors = error rows
+    plus reversed originals, per 1,000 served; the self-service share counts arrivals on
+    the self-service channels; productivity divides counter service by counter
+    staff-hours from the roster (it records windows, not telephone agents).
 
     Args:
         con: DuckDB connection (read-only is fine) or ibis backend.
@@ -189,8 +234,9 @@ def service_summary(
     Returns:
         One row per group (one row when ``by`` is empty) with the key columns
         (outlet_code, staff_id, day, week, month, quarter, hour, weekday, channel,
-        business_type) followed by: arrivals, counter_arrivals, served, counter_served,
-        abandoned, abandonment_rate, wait_mean_s, wait_p50_s, wait_p90_s, service_level,
+        business_type) followed by: arrivals, counter_arrivals, assisted_arrivals,
+        self_service_arrivals, served, counter_served, assisted_served, abandoned,
+        abandonment_rate, wait_mean_s, wait_p50_s, wait_p90_s, service_level,
         service_mean_s, service_p90_s, service_vs_standard, errors, errors_per_1000,
         satisfaction_rate, rating_coverage, self_service_share, counter_staff_hours,
         served_per_staff_hour, utilisation. Rates are null when their denominator is 0.

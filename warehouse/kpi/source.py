@@ -8,6 +8,7 @@ relation and gets a fresh mart when one exists, the base-table definition otherw
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,36 @@ def _raw_duckdb(backend: BaseBackend) -> duckdb.DuckDBPyConnection | None:
     return None
 
 
+# The columns each mart holds when built by the current definition of its relation.
+_LAYOUTS: dict[str, tuple[str, ...]] = {
+    marts.MART_EVENT: relations.EVENT_COLUMNS,
+    marts.MART_CELL: (*relations.CELL_KEYS, *relations.MEASURES),
+    marts.MART_ROSTER: relations.ROSTER_COLUMNS,
+}
+
+
+def _outdated_layouts(raw: duckdb.DuckDBPyConnection, names: Iterable[str]) -> list[str]:
+    """Marts whose columns are not those of the current relation definitions.
+
+    A mart is refreshed by the next load, but a warehouse can be read by newer code
+    before that load: a mart written under an older definition of the relations (a
+    measure added, dropped or redefined with its name) would then pass for fresh on row
+    counts alone and answer with the old meaning, or fail on a missing column. Reading
+    the base tables until the refresh costs speed, never correctness.
+    """
+    wanted = [n for n in names if n in _LAYOUTS]
+    if not wanted:
+        return []
+    rows = raw.execute(
+        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns()"
+        " WHERE database_name = current_database() AND schema_name = current_schema()"
+        " AND list_contains(?, table_name) GROUP BY table_name",
+        [wanted],
+    ).fetchall()
+    found = {name: tuple(columns) for name, columns in rows}
+    return [n for n in wanted if set(found.get(n, ())) != set(_LAYOUTS[n])]
+
+
 @dataclass(frozen=True)
 class Source:
     """The relations of one warehouse connection, from marts when they are fresh."""
@@ -70,12 +101,14 @@ class Source:
             return cls(backend, frozenset())
         raw = _raw_duckdb(backend)
         state = marts.status(raw) if raw is not None else {}
+        if raw is not None and state:
+            state = {**state, **dict.fromkeys(_outdated_layouts(raw, state), False)}
         fresh = frozenset(name for name, ok in state.items() if ok)
         stale = set(state) - fresh
         if stale and use_marts is None:
             warnings.warn(
-                f"marts {sorted(stale)} are older than the data; reading base tables"
-                " (run warehouse.marts.refresh after loading)",
+                f"marts {sorted(stale)} are older than the data (or than the code that"
+                " defines them); reading base tables (run warehouse.marts.refresh after loading)",
                 stacklevel=3,
             )
         missing = set(marts.MARTS) - fresh
