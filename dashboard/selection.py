@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from warehouse.periods import month_bounds, months_between, quarter_bounds, quarters_between
+from warehouse.settings import load_config
 
 PRESETS = ("month", "quarter", "ytd", "custom")
 _LISTS = {"township": "townships", "type": "outlet_types", "outlets": "outlets"}
@@ -46,6 +47,18 @@ class Selection:
     def last_day(self) -> dt.date:
         """The last day included, for captions."""
         return self.end - dt.timedelta(days=1)
+
+    def grain(self) -> str:
+        """The time step of over-time charts: day, week or month, by the period's length.
+
+        One point per day reads well up to about two months, one per ISO week up to about
+        half a year (``over_time`` in config/dashboard.yaml); longer periods go by month.
+        """
+        cfg = load_config("dashboard")["over_time"]
+        days = (self.end - self.start).days
+        if days <= int(cfg["day_max_days"]):
+            return "day"
+        return "week" if days <= int(cfg["week_max_days"]) else "month"
 
     def kpi_filters(self) -> dict[str, tuple[str, ...]]:
         """The KPI layer's keyword filters for this scope (only those that restrict)."""

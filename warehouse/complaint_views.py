@@ -162,12 +162,13 @@ def resolution_histogram(
     *,
     start: dt.date | str,
     end: dt.date | str,
-    bin_days: float = 1,
-    cap_days: float = 45,
+    bin_days: float | None = None,
+    cap_days: float | None = None,
     **filters: str | Iterable[str] | None,
 ) -> pl.DataFrame:
     """Complaints per bin of days to resolve, to set against the 15 and 30-day deadlines.
 
+    ``bin_days`` and ``cap_days`` default to config/quality.yaml ``resolution``.
     Bins are right-closed ([0, 1], (1, 2] ...), so a complaint resolved in exactly 15 days
     sits left of the 15-day line, as the deadline counts it.
 
@@ -181,6 +182,9 @@ def resolution_histogram(
         >>> resolution_histogram(con, start="2026-01-01", end="2026-04-01")
 
     """
+    cfg = load_config("quality")["resolution"]
+    bin_days = float(cfg["bin_days"]) if bin_days is None else bin_days
+    cap_days = float(cfg["cap_days"]) if cap_days is None else cap_days
     src = Source.of(con, use_marts=False)
     cp = scoped_complaints(src, _filters(start, end, filters))
     counts = binned_counts(src, cp, "resolution_days", width=bin_days, cap=cap_days)

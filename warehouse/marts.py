@@ -50,6 +50,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from warehouse.settings import satisfied_from
+
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
@@ -322,6 +324,8 @@ def _definition(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     orders some column lists by Python's per-process string hashing). The modules are
     found, not imported: a refresh that compiles nothing never imports ibis.
 
+    ``satisfied_from`` is the configuration the marts store (the satisfied flag).
+
     ``schema`` hashes the columns of the tables a mart can read, not the migration number:
     a migration that only adds bookkeeping (the loads' log, the quarantine, the stars)
     must not rebuild every mart of a five-year warehouse, which takes minutes.
@@ -340,7 +344,11 @@ def _definition(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         code.update(Path(str(spec.origin if spec else module)).read_bytes())
     versions = (importlib.metadata.version("ibis-framework"), duckdb.__version__)
     code.update("ibis {} duckdb {}".format(*versions).encode())
-    return {"code": code.hexdigest()[:16], "schema": schema}
+    return {
+        "code": code.hexdigest()[:16],
+        "schema": schema,
+        "satisfied_from": str(satisfied_from()),
+    }
 
 
 def _fingerprints(

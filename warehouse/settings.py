@@ -53,3 +53,15 @@ def os_user() -> str:
         return pwd.getpwuid(os.getuid()).pw_name
     except KeyError:
         return f"uid {os.getuid()}"
+
+
+def satisfied_from() -> int:
+    """The lowest rating (1-5) counted as satisfied (config/kpi.yaml ``ratings``).
+
+    Here rather than in the KPI layer: the marts store the satisfied flag and fingerprint
+    this value without importing ibis.
+    """
+    value = load_config("kpi")["ratings"]["satisfied_from"]
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValueError(f"config/kpi.yaml: ratings.satisfied_from must be 1-5, not {value!r}")
+    return value

@@ -60,15 +60,6 @@ def _targets(ctx: PageContext) -> dict[str, float]:
     return dict(zip(found["kpi"].to_list(), found["target"].to_list(), strict=True))
 
 
-def _grain(ctx: PageContext) -> str:
-    """Day for a month, week for a quarter, month for anything longer."""
-    cfg = _config()["over_time"]
-    days = (ctx.selection.end - ctx.selection.start).days
-    if days <= int(cfg["day_max_days"]):
-        return "day"
-    return "week" if days <= int(cfg["week_max_days"]) else "month"
-
-
 def _histograms(ctx: PageContext) -> None:
     """Waiting and handling time distributions side by side, then the percentile table."""
     st.subheader(ctx.t("quality_times_title"))
@@ -119,7 +110,7 @@ def _percentiles(ctx: PageContext, table: pl.DataFrame) -> None:
 
 def _over_time(ctx: PageContext, goals: dict[str, float]) -> None:
     """Service level, waits, errors and satisfaction by day, week or month."""
-    grain = _grain(ctx)
+    grain = ctx.selection.grain()
     st.subheader(ctx.t("quality_over_time_title", grain=ctx.t(f"quality_grain_{grain}")))
     series = data.fetch(service_summary, **ctx.kpi_args(by=(grain,)))
     figures = (
@@ -189,11 +180,7 @@ def _complaint_charts(ctx: PageContext, summary: dict[str, Any], goals: dict[str
         widgets.chart(channel_figure(channels, ctx.lang), key="quality-channels")
     left, right = st.columns(2)
     with left:
-        cfg = _config()["resolution"]
-        bins = data.fetch(
-            resolution_histogram,
-            **ctx.kpi_args(bin_days=float(cfg["bin_days"]), cap_days=float(cfg["cap_days"])),
-        )
+        bins = data.fetch(resolution_histogram, **ctx.kpi_args())
         deadlines = [
             ("simple", int(kpi_cfg["deadline_days_simple"])),
             ("complex", int(kpi_cfg["deadline_days_complex"])),

@@ -49,15 +49,6 @@ OUTLET_KEY, WEEKDAY_KEY = "throughput_outlet", "throughput_weekday"
 CHANNEL_KEY = "throughput_channel"
 
 
-def grain(ctx: PageContext) -> str:
-    """The time step of the flow charts: days for a month, weeks for a quarter, else months."""
-    cfg = load_config("throughput")["grain"]
-    days = (ctx.selection.end - ctx.selection.start).days
-    if days <= int(cfg["day_max_days"]):
-        return "day"
-    return "week" if days <= int(cfg["week_max_days"]) else "month"
-
-
 def _flow(ctx: PageContext, step: str, target: float | None) -> None:
     """Arrivals and served over time, the self-service share, channels and hours."""
     cfg = load_config("throughput")
@@ -351,7 +342,7 @@ def render(ctx: PageContext) -> None:
     cards = data.fetch(headline, **ctx.kpi_args(kpis=tuple(load_config("throughput")["cards"])))
     widgets.kpi_cards(rag=False, lang=ctx.lang, rows=cards)
     goals = dict(zip(cards["kpi"].to_list(), cards["target"].to_list(), strict=True))
-    _flow(ctx, grain(ctx), goals.get("self_service_share"))
+    _flow(ctx, ctx.selection.grain(), goals.get("self_service_share"))
     _mix(ctx, by_outlet)
     _heatmap(ctx)
     _staffing(ctx, by_outlet)

@@ -189,7 +189,7 @@ def _check_lift(found) -> None:
     spec = {i.name: i for i in MODEL.subjects["staff"].indicators}
     for line in found.lines.filter(pl.col("lift_to").is_not_null()).iter_rows(named=True):
         ind = spec[line["indicator"]]
-        earned = ind.weight * linear_share(ind, line["lift_to"])
+        earned = ind.weight * linear_share(ind, line["lift_to"], missing=MODEL.missing_share)
         assert earned == pytest.approx(line["points"] + found.points_needed)
     best = found.lines["headroom"].max()
     if best >= found.points_needed:

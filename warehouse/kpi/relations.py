@@ -60,7 +60,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from warehouse.settings import load_config
+from warehouse.settings import load_config, satisfied_from
 
 SERVED_STATUSES = ("completed", "error")
 REVERSAL_STATUS = "reversed"
@@ -218,7 +218,7 @@ def base_events(backend: BaseBackend) -> ir.Table:
         service_std_s=_value_if(standard, t.service_s, "int64"),
         busy_s=_value_if(counter & (t.status != ABANDONED_STATUS), t.service_s, "int64"),
         rated=_flag(served & t.satisfaction.notnull()),
-        satisfied=_flag(served & (t.satisfaction >= 4)),
+        satisfied=_flag(served & (t.satisfaction >= satisfied_from())),
         deposits=_value_if(served & (t._b_sign == 1), t.amount, money),
         withdrawals=_value_if(served & (t._b_sign == -1), t.amount, money),
     )

@@ -7,7 +7,7 @@ guessed around.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from warehouse.settings import load_config
@@ -71,6 +71,7 @@ class StarModel:
     awards: tuple[Award, ...] = ()
     pool_per_quarter: float = 0.0
     coefficients: dict[int, float] | None = None
+    missing_share: float = field(kw_only=True)  # of an indicator's weight, when no value
 
     def stars_for(self, score: float) -> int:
         """Stars of a score: the first band whose minimum it reaches."""
@@ -178,7 +179,18 @@ def parse_model(data: dict[str, Any]) -> StarModel:
         _award(n, a, subjects, max(stars)) for n, a in (data.get("awards") or {}).items()
     )
     pool, coefficients = _payout(data.get("payout"), stars)
-    return StarModel(str(data["version"]), tuple(bands), subjects, awards, pool, coefficients)
+    missing = _number(data.get("missing_share"), "missing_share")
+    if not 0 <= missing <= 1:
+        raise ModelError(f"missing_share: expected a share between 0 and 1, got {missing}")
+    return StarModel(
+        str(data["version"]),
+        tuple(bands),
+        subjects,
+        awards,
+        pool,
+        coefficients,
+        missing_share=missing,
+    )
 
 
 def _award(name: str, spec: Any, subjects: dict[str, Subject], max_stars: int) -> Award:

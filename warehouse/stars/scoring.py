@@ -22,26 +22,30 @@ import polars as pl
 
 from warehouse.stars.model import SEVERITIES, Indicator, StarModel, Subject
 
-MISSING_SHARE = 0.5
-
 
 def _present(value: float | None) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def linear_share(indicator: Indicator, value: float | None) -> float:
-    """Share of the weight earned on a straight line from ``zero_at`` to ``full_at``."""
+def linear_share(indicator: Indicator, value: float | None, *, missing: float) -> float:
+    """Share of the weight earned on a straight line from ``zero_at`` to ``full_at``.
+
+    ``missing`` (the model's ``missing_share``) when there is no value.
+    """
     if not _present(value):
-        return MISSING_SHARE
+        return missing
     assert indicator.zero_at is not None and indicator.full_at is not None
     share = (value - indicator.zero_at) / (indicator.full_at - indicator.zero_at)
     return min(1.0, max(0.0, share))
 
 
-def peer_share(value: float | None, peers: list[float | None]) -> float:
-    """Share earned by rank among peers (higher is better): best 1, worst 0, ties between."""
+def peer_share(value: float | None, peers: list[float | None], *, missing: float) -> float:
+    """Share earned by rank among peers (higher is better): best 1, worst 0, ties between.
+
+    ``missing`` (the model's ``missing_share``) when there is no value.
+    """
     if not _present(value):
-        return MISSING_SHARE
+        return missing
     others = [p for p in peers if _present(p)]
     if len(others) <= 1:
         return 1.0
@@ -94,14 +98,14 @@ def score_subjects(frame: pl.DataFrame, model: StarModel, subject: str) -> list[
             value = row.get(ind.kpi)
             values[ind.name] = value
             if ind.normalise == "linear":
-                shares[ind.name] = linear_share(ind, value)
+                shares[ind.name] = linear_share(ind, value, missing=model.missing_share)
             elif ind.normalise == "peers":
                 peers = [
                     r.get(ind.kpi)
                     for r in groups[row.get("peer_group")]
                     if spec.min_hours is None or (r.get("hours") or 0) >= spec.min_hours
                 ]
-                shares[ind.name] = peer_share(value, peers)
+                shares[ind.name] = peer_share(value, peers, missing=model.missing_share)
             else:
                 values[ind.name] = float(sum(counts.values()))
                 shares[ind.name] = deduction_share(ind, counts)
