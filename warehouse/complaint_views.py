@@ -26,7 +26,7 @@ import polars as pl
 
 from warehouse.distributions import binned_counts
 from warehouse.kpi.complaints import REFUSED_FILTERS, complaint_measures, default_as_of
-from warehouse.kpi.filters import Filters, apply, make_filters, ratio
+from warehouse.kpi.filters import Filters, apply, codes, make_filters, ratio
 from warehouse.kpi.relations import table
 from warehouse.kpi.source import Connection, Source
 from warehouse.settings import load_config
@@ -247,14 +247,6 @@ def _raw_connection(con: Connection) -> duckdb.DuckDBPyConnection:
     raise TypeError(f"complaint_list needs a DuckDB connection, got {type(con).__name__}")
 
 
-def _values(value: str | Iterable[str] | None) -> list[str] | None:
-    """One code or several as a list; None or empty means no restriction."""
-    if value is None:
-        return None
-    values = [value] if isinstance(value, str) else list(value)
-    return values or None
-
-
 def complaint_list(
     con: Connection,
     *,
@@ -302,8 +294,9 @@ def complaint_list(
     judged_at = as_of if as_of is not None else default_as_of(f.end)
     scoped = _with_deadline(scoped_complaints(src, f), judged_at).select(*LIST_COLUMNS)
     conditions, params = _search_clause(search)
-    for column, wanted in (("status", _values(status)), ("severity", _values(severity))):
-        if wanted is not None:
+    for column, value in (("status", status), ("severity", severity)):
+        wanted = list(codes(value, column) or ())  # none picked: no restriction
+        if wanted:
             params[column] = wanted
             conditions.append(f"list_contains(${column}, c.{column})")
     where = " AND ".join(conditions) or "TRUE"

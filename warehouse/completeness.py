@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import duckdb
 import polars as pl
 
-from warehouse.kpi.filters import make_filters
+from warehouse.kpi.filters import make_filters, outlets_in_view
 
 
 def missing_days(
@@ -44,8 +44,6 @@ def missing_days(
         WITH outlets AS (
             SELECT outlet_code, outlet_name, opened_on FROM dim_outlet
             WHERE ($outlets IS NULL OR list_contains($outlets, outlet_code))
-              AND ($township IS NULL OR list_contains($township, township))
-              AND ($outlet_type IS NULL OR list_contains($outlet_type, outlet_type))
         ),
         days AS (
             SELECT date FROM dim_date
@@ -75,8 +73,6 @@ def missing_days(
         params={
             "start": f.start,
             "end": f.end,
-            "outlets": list(f.outlets) if f.outlets else None,
-            "township": list(f.township) if f.township else None,
-            "outlet_type": list(f.outlet_type) if f.outlet_type else None,
+            "outlets": outlets_in_view(con, f),
         },
     ).pl()

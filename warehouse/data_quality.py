@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import duckdb
 import polars as pl
 
-from warehouse.kpi.filters import make_filters
+from warehouse.kpi.filters import make_filters, outlets_in_view
 
 
 def load_history(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pl.DataFrame:
@@ -143,15 +143,11 @@ def orphan_reversals(
            WHERE r.status = 'reversed' AND r.reversal_of IS NOT NULL
              AND r.business_date >= $start AND r.business_date < $end
              AND ($outlets IS NULL OR list_contains($outlets, o.outlet_code))
-             AND ($township IS NULL OR list_contains($township, o.township))
-             AND ($outlet_type IS NULL OR list_contains($outlet_type, o.outlet_type))
              AND NOT EXISTS (SELECT 1 FROM fact_transaction t WHERE t.txn_id = r.reversal_of)
            ORDER BY r.business_date, r.outlet_code, r.txn_id""",
         params={
             "start": f.start,
             "end": f.end,
-            "outlets": list(f.outlets) if f.outlets else None,
-            "township": list(f.township) if f.township else None,
-            "outlet_type": list(f.outlet_type) if f.outlet_type else None,
+            "outlets": outlets_in_view(con, f),
         },
     ).pl()

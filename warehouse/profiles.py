@@ -20,15 +20,10 @@ import duckdb
 import polars as pl
 
 from warehouse.kpi import complaint_summary, kpi, service_summary
+from warehouse.kpi.filters import outlets_in_scope
+from warehouse.kpi.source import Source
 
 Codes = str | Iterable[str] | None
-
-
-def _codes(value: Codes) -> tuple[str, ...] | None:
-    """A filter value as a tuple (one code or several); None means no restriction."""
-    if value is None:
-        return None
-    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def scope_outlets(
@@ -43,18 +38,10 @@ def scope_outlets(
     The same three filters as the KPI layer, so a row-level list (an assessment, a payout,
     a complaint list) shows exactly the outlets the KPI panels beside it count.
     """
-    wanted = {
-        "township": _codes(township),
-        "outlet_type": _codes(outlet_type),
-        "outlet_code": _codes(outlets),
-    }
-    active = {column: values for column, values in wanted.items() if values is not None}
-    if not active:
+    if township is None and outlet_type is None and outlets is None:
         return None
-    frame = con.sql("SELECT outlet_code, township, outlet_type FROM dim_outlet").pl()
-    for column, values in active.items():
-        frame = frame.filter(pl.col(column).is_in(values))
-    return tuple(sorted(frame["outlet_code"].to_list()))
+    src = Source.of(con, use_marts=False)
+    return tuple(outlets_in_scope(src, outlets=outlets, township=township, outlet_type=outlet_type))
 
 
 def outlet_profile(con: duckdb.DuckDBPyConnection, *, outlet: str) -> pl.DataFrame:

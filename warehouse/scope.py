@@ -86,13 +86,14 @@ class Read:
     search_arg: str | None = None
 
 
-def _codes(value: str | Iterable[str] | None) -> frozenset[str] | None:
-    """A filter value as a set of codes (None: no filter)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return frozenset({value})
-    return frozenset(value)
+
+
+def _as_set(value: str | Iterable[str] | None) -> frozenset[str] | None:
+    """A filter value as a set of codes, normalised as the KPI layer does (None: no filter)."""
+    from warehouse.kpi.filters import codes  # imported when used: it brings in ibis
+
+    values = codes(value, "outlets")
+    return None if values is None else frozenset(values)
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ class Scope:
             if place not in self.outlets:
                 raise OutOfScope("outlet", f"outlet {place} is outside your access")
         if read.filters and not about_me:
-            wanted = _codes(out.get("outlets"))
+            wanted = _as_set(out.get("outlets"))
             allowed = self.outlets if wanted is None else self.outlets & wanted
             if not allowed:
                 named = ", ".join(sorted(wanted or ())) or "these outlets"

@@ -12,8 +12,14 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from warehouse.kpi.filters import EVENT_ONLY_KEYS, Filters, apply, make_filters, ratio
-from warehouse.kpi.grid import outlet_codes
+from warehouse.kpi.filters import (
+    EVENT_ONLY_KEYS,
+    Filters,
+    apply,
+    make_filters,
+    outlets_in_scope,
+    ratio,
+)
 from warehouse.kpi.source import Connection, Source
 
 WEEKDAYS = range(7)
@@ -51,7 +57,10 @@ def _grid(f: Filters, src: Source | None = None) -> pl.DataFrame:
     )
     if src is None:
         return grid
-    codes = pl.DataFrame({"outlet_code": outlet_codes(src, f)}, schema={"outlet_code": pl.String})
+    codes = pl.DataFrame(
+        {"outlet_code": outlets_in_scope(src, **f.outlet_scope())},
+        schema={"outlet_code": pl.String},
+    )
     return codes.join(grid, how="cross")
 
 

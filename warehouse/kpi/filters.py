@@ -10,10 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
 
 from warehouse.periods import to_date
+
+if TYPE_CHECKING:
+    from warehouse.kpi.source import Source
 
 # by-name -> output column name
 KEY_COLUMNS: dict[str, str] = {
@@ -46,8 +50,11 @@ FILTER_COLUMNS: dict[str, str] = {
 }
 
 
-def _values(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | None:
-    """Normalise a filter value: one code or a list of codes; None means no filter."""
+def codes(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | None:
+    """Normalise a filter value: one code or a list of codes; None means no filter.
+
+    The one normaliser of filter values, for the KPI layer and every reader beside it.
+    """
     if value is None:
         return None
     if isinstance(value, str):
@@ -84,9 +91,17 @@ class Filters:
                 out[f.name] = getattr(self, f.name)
         return out
 
+    def outlet_scope(self) -> dict[str, tuple[str, ...] | None]:
+        """The outlet-scope filters alone (outlets, township, outlet type)."""
+        return {name: getattr(self, name) for name in OUTLET_FILTERS}
+
     def with_period(self, start: dt.date, end: dt.date) -> Filters:
         """Apply the same restrictions to another period (previous period, last year)."""
         return Filters(start, end, **self.restrictions())
+
+
+# The filters that restrict which outlets are in view (the rest restrict rows).
+OUTLET_FILTERS = ("outlets", "township", "outlet_type")
 
 
 def make_filters(
@@ -103,7 +118,7 @@ def make_filters(
     first, last = to_date(start, "start"), to_date(end, "end")
     if first >= last:
         raise ValueError(f"start ({first}) must be before end ({last}); end is exclusive")
-    return Filters(first, last, **{k: _values(v, k) for k, v in filters.items()})
+    return Filters(first, last, **{k: codes(v, k) for k, v in filters.items()})
 
 
 def check_by(by: str | Sequence[str], allowed: Iterable[str] = GROUPINGS) -> tuple[str, ...]:
@@ -180,3 +195,44 @@ def aggregate(rel: ir.Table, keys: Sequence[ir.Value], **metrics: ir.Value) -> i
 def ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
     """Numerator / denominator as a float, NULL when the denominator is zero or NULL."""
     return numerator.cast("float64") / denominator.cast("float64").nullif(0.0)
+
+
+def outlets_in_scope(
+    src: Source,
+    *,
+    outlets: str | Iterable[str] | None = None,
+    township: str | Iterable[str] | None = None,
+    outlet_type: str | Iterable[str] | None = None,
+) -> list[str]:
+    """The outlet codes the outlet-scope filters keep, sorted: the one definition of it.
+
+    The KPI relations carry each outlet's township and type and are filtered by
+    :func:`apply`; readers of other tables (row lists, completeness, the stars) ask here
+    which outlets are in view, so both always agree.
+    """
+    o = src.outlets()
+    preds = []
+    for name, values in (
+        ("outlets", outlets),
+        ("township", township),
+        ("outlet_type", outlet_type),
+    ):
+        wanted = codes(values, name)
+        if wanted is not None:
+            preds.append(o[FILTER_COLUMNS[name]].isin(wanted))
+    if preds:
+        o = o.filter(preds)
+    return sorted(src.run(o.select("outlet_code"))["outlet_code"].to_list())
+
+
+def outlets_in_view(con: object, f: Filters) -> list[str] | None:
+    """:func:`outlets_in_scope` of the filters' outlet scope; None when nothing restricts it.
+
+    For SQL readers: ``($outlets IS NULL OR list_contains($outlets, outlet_code))``.
+    """
+    from warehouse.kpi.source import Source
+
+    scope = f.outlet_scope()
+    if all(values is None for values in scope.values()):
+        return None
+    return outlets_in_scope(Source.of(con, use_marts=False), **scope)

@@ -11,28 +11,11 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from warehouse.kpi.filters import CALENDAR_KEYS, KEY_COLUMNS, Filters
+from warehouse.kpi.filters import CALENDAR_KEYS, KEY_COLUMNS, Filters, outlets_in_scope
 from warehouse.kpi.source import Source
 
 # Keys that may be crossed with the outlet list: every outlet has every day, hour, weekday.
 _CROSSABLE = CALENDAR_KEYS | {"hour", "weekday"}
-
-
-def outlet_codes(src: Source, f: Filters) -> list[str]:
-    """Outlets that pass the outlet, township and outlet-type filters, sorted."""
-    o = src.outlets()
-    preds = []
-    for name, column in (
-        ("outlets", "outlet_code"),
-        ("township", "township"),
-        ("outlet_type", "outlet_type"),
-    ):
-        values = getattr(f, name)
-        if values is not None:
-            preds.append(o[column].isin(values))
-    if preds:
-        o = o.filter(preds)
-    return sorted(src.run(o.select("outlet_code"))["outlet_code"].to_list())
 
 
 def complete_outlets(
@@ -53,7 +36,9 @@ def complete_outlets(
         return df
     outlet_col = KEY_COLUMNS["outlet"]
     others = [KEY_COLUMNS[k] for k in keys if k != "outlet"]
-    codes = pl.DataFrame({outlet_col: outlet_codes(src, f)}, schema={outlet_col: pl.String})
+    codes = pl.DataFrame(
+        {outlet_col: outlets_in_scope(src, **f.outlet_scope())}, schema={outlet_col: pl.String}
+    )
     if others:
         combos = df.select(others).unique()
         if combos.is_empty():
