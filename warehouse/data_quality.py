@@ -25,12 +25,18 @@ def load_history(con: duckdb.DuckDBPyConnection, *, limit: int = 200) -> pl.Data
     quarantined + dropped), started_at, finished_at (UTC), message, report_path (NULL
     when no report was written), profile, encoding, retry_of (for a quarantine retry,
     status ``retry``: the load whose quarantined rows it re-checked; its "read" are those),
-    quarantined_now (the load's rows still in quarantine: fewer once a retry released some).
+    quarantined_now (the load's rows still in quarantine: fewer once a retry released some),
+    outcome (status, with ``loaded_with_quarantine`` for a load that quarantined rows) and
+    balanced (whether read = loaded + duplicate + quarantined + dropped holds).
     """
     return con.sql(
         """SELECT load_id, file_name, source_kind, status, rows_read, rows_loaded, rows_duplicate,
                   rows_quarantined, rows_dropped, started_at, finished_at, message, report_path,
-                  profile, encoding, retry_of, coalesce(q.still, 0) AS quarantined_now
+                  profile, encoding, retry_of, coalesce(q.still, 0) AS quarantined_now,
+                  CASE WHEN status = 'loaded' AND rows_quarantined > 0
+                       THEN 'loaded_with_quarantine' ELSE status END AS outcome,
+                  rows_read = rows_loaded + rows_duplicate + rows_quarantined + rows_dropped
+                      AS balanced
            FROM etl_load
            LEFT JOIN (SELECT load_id, count(*) AS still FROM etl_quarantine
                       WHERE released_by IS NULL GROUP BY load_id) q USING (load_id)

@@ -184,7 +184,13 @@ def score_bars(
 def score_histogram(
     board: pl.DataFrame, lang: str, bands: Sequence[tuple[float, int]], *, title: str
 ) -> go.Figure:
-    """How rated subjects' scores spread, in 5-point bins coloured by the band they fall in."""
+    """How rated subjects' scores spread, in 5-point bins coloured by the band they fall in.
+
+    Why not ``warehouse.distributions.binned_counts``: its bins are right-closed, as waits
+    against a deadline are; a star band is left-closed (80 earns 4 stars), so here a score
+    of exactly 80 must sit in [80, 85), the bin coloured 4 stars. The scores are already
+    on the page (a few hundred rows), so they are counted here.
+    """
     rated = board.filter(pl.col("status") == "rated")
     width = 5
     bins = list(range(0, 100, width))

@@ -101,12 +101,7 @@ def _history(ctx: PageContext, history: pl.DataFrame, chart_loads: int) -> None:
     widgets.chart(fates_figure(history.head(chart_loads), ctx.lang), "dq-fates")
     st.caption(ctx.t("dq_fates_caption"))
     parts = ("rows_loaded", "rows_duplicate", "rows_quarantined", "rows_dropped")
-    table = history.with_columns(
-        status=pl.when((pl.col("status") == "loaded") & (pl.col("rows_quarantined") > 0))
-        .then(pl.lit("loaded_with_quarantine"))
-        .otherwise(pl.col("status")),
-        balanced=pl.col("rows_read") == pl.sum_horizontal(*parts),
-    ).select(LOAD_COLUMNS)
+    table = history.with_columns(status=pl.col("outcome")).select(LOAD_COLUMNS)
     keys = ("load", "file", "kind", "status", "read", "loaded", "duplicate", "quarantined")
     keys += ("dropped", "balanced", "started", "finished", "message", "profile", "encoding")
     config = {c: ctx.t(f"dq_col_{k}") for c, k in zip(LOAD_COLUMNS, keys, strict=True)}
