@@ -2,19 +2,24 @@
 
 ``pick``: the picker bound to the URL (``?outlet=`` / ``?staff=``), so a link or a
 bookmark opens the subject and choosing another updates the link. ``star_month``: the
-month whose stars a page shows when the selected period is not one month.
+month whose stars a page shows when the selected period is not one month. ``star_card``:
+the stars month by month beside the month's breakdown, as both pages show them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import polars as pl
 import streamlit as st
 
-from dashboard import data
+from dashboard import data, widgets
+from dashboard.figures.profiles import star_history_figure
+from dashboard.figures.stars import breakdown_bars, breakdown_table
 from dashboard.page import PageContext
 from warehouse.coverage import coverage
-from warehouse.stars.board import assessment_month
+from warehouse.stars.board import Breakdown, assessment_month
+from warehouse.stars.model import load_model
 
 
 def pick(
@@ -58,3 +63,20 @@ def star_month(ctx: PageContext) -> str:
         return ctx.selection.key
     held = data.fetch(coverage)
     return assessment_month(ctx.selection.start, ctx.selection.end, held.last_day)
+
+
+def star_card(
+    ctx: PageContext, history: pl.DataFrame, found: Breakdown, *, month: str, key: str
+) -> None:
+    """Stars month by month (left), the month's points by indicator (right), then the table."""
+    left, right = st.columns(2)
+    with left:
+        widgets.chart(
+            star_history_figure(history, ctx.lang, load_model().bands), f"{key}-star-history"
+        )
+    if found.lines.is_empty():
+        return
+    with right:
+        title = ctx.t("stars_breakdown_chart", month=month)
+        widgets.chart(breakdown_bars(found.lines, ctx.lang, title=title), f"{key}-breakdown")
+    widgets.table(breakdown_table(found.lines, ctx.lang), f"{key}-breakdown-table", ctx.lang)

@@ -13,11 +13,9 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.figures.overview import benchmark_table, trend_figure
-from dashboard.figures.profiles import complaint_table, star_history_figure
+from dashboard.figures.profiles import complaint_table
 from dashboard.figures.stars import (
     advice_text,
-    breakdown_bars,
-    breakdown_table,
     group_text,
     source_text,
     stars_text,
@@ -25,7 +23,7 @@ from dashboard.figures.stars import (
 from dashboard.i18n import format_kpi, kpi_label, plain
 from dashboard.navigation import link
 from dashboard.page import PageContext, run_page
-from dashboard.subject import pick, star_month
+from dashboard.subject import pick, star_card, star_month
 from warehouse.benchmark import outlet_benchmark
 from warehouse.coverage import coverage, outlets
 from warehouse.headline import headline
@@ -35,7 +33,6 @@ from warehouse.profiles import outlet_complaints, outlet_profile, outlet_staff, 
 from warehouse.scope import Permission
 from warehouse.settings import load_config
 from warehouse.stars.board import star_history, subject_breakdown
-from warehouse.stars.model import load_model
 
 
 def pick_outlet(ctx: PageContext) -> str | None:
@@ -118,16 +115,7 @@ def stars(ctx: PageContext, code: str) -> None:
         f"**{stars_text(found.stars)}** · {source_text(found.source, ctx.lang)} · "
         f"{advice_text(found, ctx.lang)} · [{ctx.t('outlet_to_stars')}]({link('stars')})"
     )
-    left, right = st.columns(2)
-    with left:
-        figure = star_history_figure(history, ctx.lang, load_model().bands)
-        widgets.chart(figure, "outlet-star-history")
-    with right:
-        if not found.lines.is_empty():
-            title = ctx.t("stars_breakdown_chart", month=month)
-            widgets.chart(breakdown_bars(found.lines, ctx.lang, title=title), "outlet-breakdown")
-    if not found.lines.is_empty():
-        widgets.table(breakdown_table(found.lines, ctx.lang), "outlet-breakdown-table", ctx.lang)
+    star_card(ctx, history, found, month=month, key="outlet")
 
 
 def people(ctx: PageContext, code: str) -> None:

@@ -13,11 +13,9 @@ import streamlit as st
 
 from dashboard import data, widgets
 from dashboard.figures.overview import trend_figure
-from dashboard.figures.profiles import complaint_table, peer_figure, star_history_figure
+from dashboard.figures.profiles import complaint_table, peer_figure
 from dashboard.figures.stars import (
     advice_text,
-    breakdown_bars,
-    breakdown_table,
     category_text,
     group_text,
     severity_text,
@@ -28,7 +26,7 @@ from dashboard.figures.stars import (
 from dashboard.i18n import code_label, format_kpi, format_number, kpi_label, plain
 from dashboard.navigation import can_open, link
 from dashboard.page import PageContext, run_page
-from dashboard.subject import pick, star_month
+from dashboard.subject import pick, star_card, star_month
 from warehouse.coverage import coverage
 from warehouse.periods import months_between, quarter_months, quarter_of, trend_start
 from warehouse.profiles import (
@@ -46,7 +44,6 @@ from warehouse.stars.board import (
     star_history,
     subject_breakdown,
 )
-from warehouse.stars.model import load_model
 from warehouse.stars.publish import BrokenSeal
 
 MONEY = "¥%,.2f"
@@ -121,17 +118,7 @@ def stars(ctx: PageContext, staff_id: str) -> None:
     history = data.fetch(
         star_history, subject="staff", subject_id=staff_id, months=months, **filters
     )
-    left, right = st.columns(2)
-    with left:
-        widgets.chart(
-            star_history_figure(history, ctx.lang, load_model().bands), "staff-star-history"
-        )
-    if found.lines.is_empty():
-        return
-    with right:
-        title = ctx.t("stars_breakdown_chart", month=month)
-        widgets.chart(breakdown_bars(found.lines, ctx.lang, title=title), "staff-breakdown")
-    widgets.table(breakdown_table(found.lines, ctx.lang), "staff-breakdown-table", ctx.lang)
+    star_card(ctx, history, found, month=month, key="staff")
 
 
 def peers(ctx: PageContext, person: dict) -> None:
