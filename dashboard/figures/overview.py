@@ -38,7 +38,7 @@ def trend_figure(
     )
     if target is not None:
         reference_line(fig, target * scale, translate("target", lang))
-    house_layout(fig, label + unit_suffix(name, lang), height=260)
+    house_layout(fig, label + unit_suffix(name, lang), height="compact")
     fig.update_layout(
         showlegend=False,
         yaxis={"tickformat": axis_format(name), "rangemode": "tozero"},

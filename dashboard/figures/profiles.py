@@ -54,7 +54,7 @@ def star_history_figure(
         )
     )
     band_lines(fig, bands, vertical=False)
-    house_layout(fig, translate("stars_history_title", lang), height=300)
+    house_layout(fig, translate("stars_history_title", lang), height="short")
     fig.update_layout(
         margin={"r": 36},
         yaxis={"range": [0, 105], "title": translate("stars_score_axis", lang)},

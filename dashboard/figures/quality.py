@@ -95,7 +95,7 @@ def time_histogram(
             label = translate(key, lang, value=format_number(seconds, "s", lang))
             fig.add_trace(_marker_line(_minutes(seconds), top, label, dash, colour))
     minutes = translate("minutes", lang)
-    house_layout(fig, f"{translate(f'quality_hist_{measure}', lang)} ({minutes})", height=340)
+    house_layout(fig, f"{translate(f'quality_hist_{measure}', lang)} ({minutes})", height="tall")
     fig.update_layout(
         bargap=0,
         legend=BELOW,
@@ -181,7 +181,7 @@ def kpi_lines(
         )
     if target is not None:
         reference_line(fig, target * scale, translate("target", lang), position="bottom left")
-    house_layout(fig, title + unit_suffix(first, lang), height=300)
+    house_layout(fig, title + unit_suffix(first, lang), height="short")
     fig.update_layout(
         showlegend=len(names) > 1,
         legend={"orientation": "h", "y": -0.15},
@@ -226,7 +226,7 @@ def errors_figure(
     )
     if target is not None:
         reference_line(fig, target, translate("target", lang), yref="y2")
-    house_layout(fig, kpi_label("errors", lang), height=300)
+    house_layout(fig, kpi_label("errors", lang), height="short")
     fig.update_layout(
         legend={"orientation": "h", "y": -0.15},
         xaxis=_time_axis(grain),
@@ -274,7 +274,7 @@ def pareto_figure(frame: pl.DataFrame, lang: str, vital_share: float) -> go.Figu
     )
     vital = translate("quality_vital_few", lang, share=f"{vital_share:.0%}")
     reference_line(fig, vital_share, vital, position="bottom right", yref="y2")
-    house_layout(fig, translate("quality_pareto_title", lang), height=320)
+    house_layout(fig, translate("quality_pareto_title", lang), height="chart")
     fig.update_layout(
         showlegend=False,
         yaxis={
@@ -323,7 +323,7 @@ def channel_figure(frame: pl.DataFrame, lang: str) -> go.Figure:
             ),
         )
     )
-    house_layout(fig, translate("quality_channel_title", lang), height=320)
+    house_layout(fig, translate("quality_channel_title", lang), height="chart")
     fig.update_layout(
         yaxis={"autorange": "reversed"},
         xaxis={
@@ -375,7 +375,7 @@ def resolution_figure(
     unresolved = frame.filter(pl.col("bin_start_days").is_null())["complaints"].sum()
     if unresolved:
         title += " · " + translate("quality_unresolved", lang, n=unresolved)
-    house_layout(fig, title, height=340)
+    house_layout(fig, title, height="tall")
     fig.update_layout(
         bargap=0,
         legend=BELOW,

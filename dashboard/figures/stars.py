@@ -115,7 +115,7 @@ def stars_distribution(boards: dict[str, pl.DataFrame], lang: str) -> go.Figure:
             text=[counts.get(s, 0) for s in levels],
             textposition="outside",
         )
-    house_layout(fig, translate("stars_distribution_title", lang), height=320)
+    house_layout(fig, translate("stars_distribution_title", lang), height="chart")
     fig.update_layout(
         barmode="group",
         legend={"orientation": "h", "y": -0.15},
@@ -210,7 +210,7 @@ def score_histogram(
         )
     )
     band_lines(fig, bands, vertical=True)
-    house_layout(fig, title, height=320)
+    house_layout(fig, title, height="chart")
     fig.update_layout(
         xaxis={"range": [0, 100], "title": translate("stars_score_axis", lang)},
         yaxis={"title": translate("stars_count_axis", lang), "rangemode": "tozero"},

@@ -34,11 +34,21 @@ def unit_suffix(name: str, lang: str) -> str:
     return f" ({translate('minutes', lang)})" if minutes_scale(name) != 1 else ""
 
 
-def house_layout(fig: go.Figure, title: str, *, height: int = 300) -> go.Figure:
-    """Apply the shared title, font, margins and height; returns ``fig`` for chaining."""
+# Chart heights in pixels, by what a chart holds: a small multiple ("compact"), a line or
+# a few bars ("short"), most
+# charts ("chart"), a histogram, a heatmap or a plan with an axis of hours ("tall"). Side
+# by side in two columns, charts of one row then line up.
+HEIGHTS = {"compact": 260, "short": 300, "chart": 320, "tall": 340}
+
+
+def house_layout(fig: go.Figure, title: str, *, height: str | int = "short") -> go.Figure:
+    """Apply the shared title, font, margins and height; returns ``fig`` for chaining.
+
+    ``height``: a name in :data:`HEIGHTS`, or pixels for a chart that grows with its rows.
+    """
     fig.update_layout(
         title={"text": title, "font": {"size": 15}},
-        height=height,
+        height=HEIGHTS[height] if isinstance(height, str) else height,
         margin={"l": 10, "r": 10, "t": 44, "b": 10},
         font={"family": FONT},
     )

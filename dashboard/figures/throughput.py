@@ -132,7 +132,7 @@ def flow_figure(frame: pl.DataFrame, grain: str, lang: str) -> go.Figure:
             ),
         ]
     )
-    house_layout(fig, translate(f"throughput_flow_{grain}", lang), height=320)
+    house_layout(fig, translate(f"throughput_flow_{grain}", lang), height="chart")
     fig.update_layout(
         legend={"orientation": "h", "y": -0.15},
         xaxis={"tickformat": TICK_FORMAT[grain]},
@@ -156,7 +156,7 @@ def self_service_figure(
     )
     if target is not None:
         reference_line(fig, target, translate("target", lang), position="bottom right")
-    house_layout(fig, translate("throughput_self_service_title", lang), height=320)
+    house_layout(fig, translate("throughput_self_service_title", lang), height="chart")
     fig.update_layout(
         showlegend=False,
         xaxis={"tickformat": TICK_FORMAT[grain]},
@@ -186,7 +186,7 @@ def channel_figure(
             )
         )
     fig = go.Figure(traces)
-    house_layout(fig, translate("throughput_channel_title", lang), height=320)
+    house_layout(fig, translate("throughput_channel_title", lang), height="chart")
     fig.update_layout(
         barmode="stack",
         legend_traceorder="normal",
@@ -333,7 +333,7 @@ def demand_heatmap(frame: pl.DataFrame, lang: str) -> go.Figure:
             ygap=1,
         )
     )
-    house_layout(fig, translate("throughput_heatmap_title", lang), height=330)
+    house_layout(fig, translate("throughput_heatmap_title", lang), height="tall")
     fig.update_layout(
         xaxis={"title": translate("throughput_hour_axis", lang), "dtick": 1},
         yaxis={"autorange": "reversed"},
@@ -423,7 +423,7 @@ def gap_heatmap(plan: pl.DataFrame, lang: str) -> go.Figure:
                 name=translate(f"throughput_status_{status}", lang),
             )
         )
-    house_layout(fig, translate("throughput_gap_title", lang), height=340)
+    house_layout(fig, translate("throughput_gap_title", lang), height="tall")
     fig.update_layout(
         xaxis={"title": translate("throughput_hour_axis", lang), "dtick": 1},
         yaxis={"autorange": "reversed"},
@@ -478,7 +478,7 @@ def needed_heatmap(plan: pl.DataFrame, lang: str, unit: str = "agents") -> go.Fi
             ygap=2,
         )
     )
-    house_layout(fig, translate(f"throughput_needed_title_{unit}", lang), height=340)
+    house_layout(fig, translate(f"throughput_needed_title_{unit}", lang), height="tall")
     fig.update_layout(
         xaxis={"title": translate("throughput_hour_axis", lang), "dtick": 1},
         yaxis={"autorange": "reversed"},
@@ -525,7 +525,7 @@ def day_figure(plan: pl.DataFrame, weekday: int, lang: str, unit: str = "windows
     )
     fig = go.Figure(traces)
     title = translate(f"throughput_day_title_{unit}", lang, day=weekday_name(weekday, lang))
-    house_layout(fig, title, height=340)
+    house_layout(fig, title, height="tall")
     fig.update_layout(
         barmode="overlay",
         showlegend=True,
