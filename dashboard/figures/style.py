@@ -35,9 +35,8 @@ def unit_suffix(name: str, lang: str) -> str:
 
 
 # Chart heights in pixels, by what a chart holds: a small multiple ("compact"), a line or
-# a few bars ("short"), most
-# charts ("chart"), a histogram, a heatmap or a plan with an axis of hours ("tall"). Side
-# by side in two columns, charts of one row then line up.
+# a few bars ("short"), most charts ("chart"), a histogram, a heatmap or a plan with an
+# axis of hours ("tall"). Side by side in two columns, charts of one row then line up.
 HEIGHTS = {"compact": 260, "short": 300, "chart": 320, "tall": 340}
 
 
