@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-    from etl.pipeline import FileOutcome
+    from etl.outcome import FileOutcome
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 STYLE = (

@@ -16,7 +16,7 @@ import importlib
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from etl.atomic import next_version, open_read_only, settle, writer_lock
 from etl.direct import FileBytes, PlainHead, plain_head, scan_bytes
 from etl.load_sql import LOAD_COLUMNS, finish_run, move_rows, quarantine_rows
 from etl.mapping import Mapping, MappingError, build_mapping
+from etl.outcome import FileOutcome
 from etl.profiles import Profile, load_profile
 from etl.raw import drop_raw, open_raw
 from etl.read import RawTable, ReadError, read_export
@@ -56,26 +57,6 @@ class LoadOptions:
     encoding: str | None = None
     report: bool = True  # write the Great Expectations validation report per file
     run_by: str | None = None  # who ran the load (recorded); None: the operating-system user
-
-
-@dataclass
-class FileOutcome:
-    """What happened to one file: the operator's summary line."""
-
-    path: Path
-    kind: str = ""
-    status: str = ""  # loaded | skipped | rejected
-    read: int = 0
-    loaded: int = 0
-    duplicate: int = 0
-    quarantined: int = 0
-    dropped: int = 0
-    seconds: float = 0.0
-    message: str = ""
-    load_id: int | None = None
-    report: Path | None = None
-    rule_counts: dict[str, int] = field(default_factory=dict)
-    advice: str | None = None  # what to do next when rows failed on reference data
 
 
 class FileRejected(Exception):
@@ -241,6 +222,8 @@ def _run(
     if progress:
         progress("done", len(planned), len(planned))
     return outcomes
+
+
 
 
 class _NothingLoaded(Exception):
