@@ -21,6 +21,14 @@ def _run_sql(page: Page, sql: str) -> None:
     page.locator(f"{PANEL} textarea").fill(sql)
     page.locator(PANEL).get_by_role("button", name="Run").click()
     wait_idle(page, 800)
+    # A query that passes the checks runs in a worker process, which may take a moment to
+    # start: wait for its result table or for the message saying why there is none.
+    done = (
+        f'{PANEL} [data-testid="stDataFrame"], [data-testid="stAlertContentWarning"],'
+        ' [data-testid="stAlertContentError"]'
+    )
+    page.locator(done).first.wait_for(timeout=30_000)
+    wait_idle(page, 300)
 
 
 def test_pivot_and_chart_follow_the_filter(server: str, browser: Browser) -> None:
