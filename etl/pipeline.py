@@ -224,8 +224,6 @@ def _run(
     return outcomes
 
 
-
-
 class _NothingLoaded(Exception):
     """Every planned file was rejected: abandon the new version so the file stays untouched."""
 

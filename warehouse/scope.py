@@ -86,8 +86,6 @@ class Read:
     search_arg: str | None = None
 
 
-
-
 def _as_set(value: str | Iterable[str] | None) -> frozenset[str] | None:
     """A filter value as a set of codes, normalised as the KPI layer does (None: no filter)."""
     from warehouse.kpi.filters import codes  # imported when used: it brings in ibis
