@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint format bench faults docs screenshots install browser-deps clean
+.PHONY: demo test lint format bench faults fuzz docs screenshots install browser-deps clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "rccdash needs Python 3.11 or newer"'
@@ -44,6 +44,9 @@ bench: $(STAMP)  ## speed and memory benchmarks (writes bench/results/)
 
 faults: $(STAMP)  ## kill loads and publications at random moments; the warehouse stays whole
 	$(BIN)/python bench/faults.py
+
+fuzz: $(STAMP)  ## 10,000 hostile files (broken, mis-encoded, bombs): each loads or is rejected cleanly
+	$(BIN)/python bench/fuzz.py --cases 10000
 
 docs: $(STAMP)  ## regenerate docs/schema.md from the schema
 	$(BIN)/rccdash schema --doc docs/schema.md

@@ -40,6 +40,8 @@ DEFAULT_TIME_FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
 )
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%m/%d/%Y")
+# The longest text DuckDB casts to an infinite date or timestamp: "-infinity".
+_LONGEST_INFINITY = 9
 # A bare time of day, as attendance exports write a shift: 8:30, 08:30, 08:30:00.
 TIME_OF_DAY = r"\d{1,2}:\d{2}(:\d{2})?"
 
@@ -216,18 +218,21 @@ def typed_sql(
             if on_date
             else ""
         )
-        return (
-            f"CASE WHEN {text} IS NOT NULL THEN coalesce(TRY_CAST({text} AS TIMESTAMP),"
-            f" try_strptime({text}, [{listed}]){on_day}) END"
-        )
+        parsed = f"try_strptime({text}, [{listed}]){on_day}"
+        typed = _finite(f"coalesce(TRY_CAST({text} AS TIMESTAMP), {parsed})", text)
+        return f"CASE WHEN {text} IS NOT NULL THEN {typed} END"
     if sql_type == "DATE":
         formats = own or DEFAULT_DATE_FORMATS
         listed = ", ".join(literal(f) for f in formats)
-        return f"coalesce(TRY_CAST({text} AS DATE), try_strptime({text}, [{listed}])::DATE)"
+        return _finite(
+            f"coalesce(TRY_CAST({text} AS DATE), try_strptime({text}, [{listed}])::DATE)", text
+        )
     if sql_type.startswith(("INTEGER", "DOUBLE", "DECIMAL", "BIGINT")):
         # Thousands separators are removed only where there are any: rewriting millions
         # of values that hold none costs 3% of the staging.
         plain = f"CASE WHEN contains({text}, ',') THEN replace({text}, ',', '') ELSE {text} END"
+        if sql_type.startswith("DOUBLE"):
+            return _finite(f"TRY_CAST({plain} AS {sql_type})")
         return f"TRY_CAST({plain} AS {sql_type})"
     if sql_type == "BOOLEAN":
         return f"TRY_CAST(lower({text}) AS BOOLEAN)"
@@ -238,3 +243,21 @@ def typed_sql(
         listed = ", ".join(literal(c) for c in kept)
         return f"CASE WHEN {text} IN ({listed}) THEN {text} ELSE lower({text}) END"
     return text
+
+
+def _finite(typed: str, text: str | None = None) -> str:
+    """SQL of a cast that is NULL where the value is infinite or NaN.
+
+    Why: DuckDB reads ``'infinity'`` as a timestamp or date (``TRY_CAST`` and
+    ``try_strptime`` alike) and ``'NaN'`` as a number. No export means them, and an
+    infinite timestamp fails the whole file in the checks (it has no time of day). As
+    NULL with a value present, the row fails ``bad_type_<field>`` like any value that
+    does not cast. Given the ``text`` cast, only text as short as DuckDB's spellings of
+    infinity (``-infinity``; staging has trimmed it) is tested: the test evaluates the
+    cast again, which would cost timestamps 85% more, and DuckDB knows a value's length
+    without reading it.
+    """
+    guarded = f"CASE WHEN isfinite({typed}) THEN {typed} END"
+    if text is None:
+        return guarded
+    return f"CASE WHEN strlen({text}) > {_LONGEST_INFINITY} THEN {typed} ELSE {guarded} END"

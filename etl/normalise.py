@@ -69,9 +69,11 @@ def dirty_columns(frame: pl.DataFrame) -> set[str]:
     Why: polars finds them in one parallel pass, far cheaper than testing every value in
     SQL, so the reference reader's rows are normalised only where needed.
     """
-    columns = [c for c in frame.columns if c != "__row"]
-    if not columns or frame.height == 0:
+    at = [i for i, c in enumerate(frame.columns) if c != "__row"]
+    if not at or frame.height == 0:
         return set()
     pattern = f"{_EDGE}|{_FULL}"
-    flags = frame.select(pl.col(c).str.contains(pattern).any() for c in columns).row(0)
-    return {c for c, dirty in zip(columns, flags, strict=True) if dirty}
+    # By position: pl.col("*") would be every column, pl.col("^id$") a regex (a header
+    # may say either).
+    flags = frame.select(pl.nth(i).str.contains(pattern).any() for i in at).row(0)
+    return {frame.columns[i] for i, dirty in zip(at, flags, strict=True) if dirty}

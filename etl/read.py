@@ -33,6 +33,8 @@ Rules worth knowing:
   with more than half as many non-empty cells as the fullest of the first 20 rows ("more
   than" so that a title in A1 of a two-column sheet is not taken for the header). Rows
   above it are title rows.
+* Line ends: LF or CRLF. A carriage return alone is part of the value, as polars reads it;
+  in the header (a file whose lines end in CR alone) it is a :class:`ReadError`.
 * Rows: ``__row`` numbers records after the header (1 = first). Records with no value at
   all (blank lines, ``,,,,`` lines, empty sheet rows) are dropped but keep their number,
   so ``__row`` still points at the place in the file. A record with more fields than the
@@ -40,21 +42,28 @@ Rules worth knowing:
 * Columns: an empty header cell gets the frame name ``__col<N>`` (1-based position); such
   a column is dropped (from ``header`` too) when it is a trailing one with no values,
   which is what spreadsheet exports pad rows with. Duplicate header names are a
-  :class:`ReadError`, since the mapping step could not tell them apart.
+  :class:`ReadError`, since the mapping step could not tell them apart; so is a name
+  holding a NUL byte, which no column name can.
+* Workbooks: a part that would inflate like a zip bomb, rows numbered beyond Excel's
+  1,048,576, more than 50 million cells under the header, or a sheet whose XML breaks
+  while it is read are each a :class:`ReadError`, never a hang or a crash.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import math
+import re
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +80,23 @@ _BOM = codecs.BOM_UTF8
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+_LONE_CR = re.compile(r"\r(?!\n)")
 _EXCEL_INT_LIMIT = 10**15  # Excel keeps 15 significant digits; beyond that they are gone
+# The csv module refuses a value over 128 KiB by default; polars takes any. The head is
+# parsed with the csv module, so without this a long value among the first rows would
+# reject a file that loads with the same value further down.
+_CSV_FIELD_LIMIT = 2**31 - 1
+# Excel's last row: a sheet numbering rows beyond it was not written by Excel, and
+# openpyxl yields an empty row for every number skipped, so row 2,000,000,000 would hang.
+_EXCEL_MAX_ROWS = 1_048_576
+# Rows x header columns held in memory (Excel's rows at 47 columns): a sparse sheet with a
+# wide header costs memory for every empty cell, far beyond its size on disk.
+_XLSX_MAX_CELLS = 50_000_000
+# A workbook part expanding more than this (and to more than the size below) is a zip
+# bomb: Excel's sheets compress 10-20 times; deflate's limit is about 1,000.
+_ZIP_BOMB_RATIO = 200
+_ZIP_BOMB_MIN_BYTES = 64 << 20
+_XLSX_MAX_BYTES = 4 << 30  # all parts expanded; a full Excel sheet is about 1 GB of XML
 
 
 class ReadError(Exception):
@@ -249,6 +274,11 @@ def text_layout(utf8_path: Path, path: Path, header_hint: HeaderHint | None) -> 
         raise ReadError(f"{path} is empty")
     title_rows = _find_header(rows, header_hint, path)
     header = _clean_header(rows[title_rows])
+    if any(_LONE_CR.search(name) for name in header):
+        raise ReadError(
+            f"{path}: line {title_rows + 1}: the header holds a carriage return without a"
+            " line feed (lines ending in CR alone); save the file with LF or CRLF line ends"
+        )
     return TextLayout(delimiter, title_rows, header, _frame_names(header, path))
 
 
@@ -348,6 +378,22 @@ def _newline_chunks(path: Path) -> Iterator[bytes]:
 
 def _read_head(utf8_path: Path, path: Path) -> tuple[str, list[list[str]]]:
     """Return the delimiter and the first ``_SCAN_ROWS`` records, reading more if needed."""
+    with _any_field_size():
+        return _read_head_records(utf8_path, path)
+
+
+@contextlib.contextmanager
+def _any_field_size() -> Iterator[None]:
+    """Let the csv module parse values of any length inside, as polars does."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(_CSV_FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _read_head_records(utf8_path: Path, path: Path) -> tuple[str, list[list[str]]]:
     want = _HEAD_BYTES
     while True:
         text, whole = _head_text(utf8_path, want)
@@ -372,7 +418,21 @@ def _head_text(utf8_path: Path, want: int) -> tuple[str, bool]:
 
 
 def _records(text: str, delimiter: str) -> Iterator[list[str]]:
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    """The records of ``text`` as polars parses the rest of the file.
+
+    The csv module ends a record at a carriage return without a line feed; polars only
+    at a line feed (a CR before it aside), keeping a lone CR in the value. Were the head
+    parsed otherwise than the data, the header could end at a lone CR where polars's
+    first line runs on, and polars, skipping that line, would lose a record unseen.
+    So a lone CR is handed to the csv module as a character it keeps, and put back.
+    """
+    if _LONE_CR.search(text) is None:
+        return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    stand_in = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
+    rows = csv.reader(
+        io.StringIO(_LONE_CR.sub(stand_in, text), newline=""), delimiter=delimiter, quotechar='"'
+    )
+    return ([cell.replace(stand_in, "\r") for cell in row] for row in rows)
 
 
 def _complete_records(text: str, whole: bool, delimiter: str) -> list[list[str]]:
@@ -432,7 +492,7 @@ def _explain_parse_failure(
     utf8_path: Path, path: Path, delimiter: str, skip: int, width: int, exc: Exception
 ) -> ReadError:
     """Re-read with the csv module to find the line polars choked on (slow, error path)."""
-    with utf8_path.open(encoding="utf-8-sig", newline="") as fh:
+    with _any_field_size(), utf8_path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, quotechar='"', strict=True)
         last_line = 0
         try:
@@ -490,6 +550,8 @@ def _frame_names(header: list[str], path: Path) -> list[str]:
     for position, name in enumerate(header, start=1):
         if name == ROW_COLUMN:
             raise ReadError(f"{path}: column {position} is named {ROW_COLUMN!r}, which is reserved")
+        if "\x00" in name:  # no column name can hold it (Arrow's C interface, DuckDB's SQL)
+            raise ReadError(f"{path}: header name {name!r} (column {position}) holds a NUL byte")
         # Names equal but for case collide too: SQL identifiers ignore case.
         if name.casefold() in seen:
             raise ReadError(
@@ -516,7 +578,8 @@ def _finish(
         frame = frame.drop(names[keep:])
         header, names = header[:keep], names[:keep]
     if frame.height and names:
-        has_value = pl.any_horizontal(pl.col(names).is_not_null())
+        # By position: a header may be "*" or "^id$", which pl.col reads as patterns.
+        has_value = pl.any_horizontal(pl.nth(*range(1, len(names) + 1)).is_not_null())
         if frame.select((~has_value).any()).item():
             frame = frame.filter(has_value)
     return frame, header
@@ -526,29 +589,45 @@ def _finish(
 
 
 def _read_xlsx(path: Path, header_hint: HeaderHint | None, sheet: str | int | None) -> RawTable:
-    """Read one sheet with openpyxl (read-only, cached values), converting cells to text."""
+    """Read one sheet with openpyxl (read-only, cached values), converting cells to text.
+
+    openpyxl parses the sheet only as its rows are asked for, so a part that is broken
+    (truncated XML, a bad cell reference, a corrupt deflate stream) fails in the middle of
+    reading: any such failure is a :class:`ReadError`, like a workbook that does not open.
+    """
     import openpyxl  # imported here so that text exports read without it
 
+    _check_archive(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ReadError(f"{path}: not a readable .xlsx workbook: {exc}") from exc
+        raise ReadError(f"{path}: not a readable .xlsx workbook: {_first_line(exc)}") from exc
     try:
         worksheet = _pick_sheet(workbook, sheet, path)
-        worksheet.reset_dimensions()  # a wrong stored <dimension> would truncate rows
-        rows = ([_cell_text(v) for v in values] for values in worksheet.iter_rows(values_only=True))
-        head = list(islice(rows, _SCAN_ROWS))
-        if not any(any(c is not None for c in r) for r in head):
-            raise ReadError(f"{path}: sheet {worksheet.title!r} is empty")
-        text_head = [[c or "" for c in r] for r in head]
-        title_rows = _find_header(text_head, header_hint, path)
-        header = _clean_header(text_head[title_rows])
-        while header and not header[-1]:
-            header.pop()
-        names = _frame_names(header, path)
-        data = _xlsx_columns([*head[title_rows + 1 :], *rows], len(names), path, title_rows + 2)
+        return _read_sheet(path, worksheet, header_hint)
+    except ReadError:
+        raise
+    except Exception as exc:  # raised by the parser while the rows are read
+        raise ReadError(f"{path}: the workbook's sheet cannot be read: {_first_line(exc)}") from exc
     finally:
         workbook.close()
+
+
+def _read_sheet(path: Path, worksheet: Any, header_hint: HeaderHint | None) -> RawTable:
+    """The sheet's header and rows as text (see :func:`_read_xlsx`)."""
+    worksheet.reset_dimensions()  # a wrong stored <dimension> would truncate rows
+    rows = ([_cell_text(v) for v in values] for values in worksheet.iter_rows(values_only=True))
+    head = list(islice(rows, _SCAN_ROWS))
+    if not any(any(c is not None for c in r) for r in head):
+        raise ReadError(f"{path}: sheet {worksheet.title!r} is empty")
+    text_head = [[c or "" for c in r] for r in head]
+    title_rows = _find_header(text_head, header_hint, path)
+    header = _clean_header(text_head[title_rows])
+    while header and not header[-1]:
+        header.pop()
+    names = _frame_names(header, path)
+    # Streamed, not listed first: the limits in _xlsx_columns must see the rows as they come.
+    data = _xlsx_columns(chain(head[title_rows + 1 :], rows), len(names), path, title_rows + 2)
     frame = pl.DataFrame(
         dict(zip(names, data, strict=True)), schema=dict.fromkeys(names, pl.String)
     )
@@ -561,6 +640,40 @@ def _read_xlsx(path: Path, header_hint: HeaderHint | None, sheet: str | int | No
         delimiter=None,
         title_rows=title_rows,
     )
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a file that is not a zip archive, or whose parts expand like a zip bomb.
+
+    Why before openpyxl: it inflates parts as it reads them, so a bomb would cost minutes
+    and gigabytes before anything failed. The sizes checked are those the archive
+    declares, which Python's zipfile enforces: a part inflating beyond its declared size
+    fails its CRC check instead.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ReadError(f"{path}: not a readable .xlsx workbook: {_first_line(exc)}") from exc
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > _ZIP_BOMB_MIN_BYTES and ratio > _ZIP_BOMB_RATIO:
+            raise ReadError(
+                f"{path}: part {part.filename!r} would expand {ratio:,.0f}-fold to"
+                f" {part.file_size / 2**20:,.0f} MB; refusing a zip bomb"
+            )
+    total = sum(part.file_size for part in parts)
+    if total > _XLSX_MAX_BYTES:
+        raise ReadError(
+            f"{path}: the workbook would expand to {total / 2**30:,.1f} GB;"
+            f" more than an Excel sheet can hold ({_XLSX_MAX_BYTES / 2**30:.0f} GB)"
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception as one short line: its first line of text, or its type."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 def _pick_sheet(workbook: Any, sheet: str | int | None, path: Path) -> Any:
@@ -581,7 +694,18 @@ def _xlsx_columns(
 ) -> list[list[str | None]]:
     """Column lists of the data rows, each padded to ``width``; data beyond it is an error."""
     columns: list[list[str | None]] = [[] for _ in range(width)]
+    most_rows = _XLSX_MAX_CELLS // max(width, 1)
     for excel_row, cells in enumerate(rows, start=first_row):
+        if excel_row > _EXCEL_MAX_ROWS:
+            raise ReadError(
+                f"{path}: rows beyond row {_EXCEL_MAX_ROWS:,}, Excel's last;"
+                " the workbook was not saved by Excel"
+            )
+        if excel_row - first_row >= most_rows:
+            raise ReadError(
+                f"{path}: more than {_XLSX_MAX_CELLS:,} cells ({width:,} columns);"
+                " too big for the Excel reader, save the sheet as CSV"
+            )
         extra = [i for i, c in enumerate(cells[width:], start=width + 1) if c is not None]
         if extra:
             raise ReadError(
