@@ -275,12 +275,17 @@ def _cell(rng: random.Random, rows: list[list[str]]) -> tuple[int, int] | None:
     return r, rng.randrange(len(rows[r])) if rows[r] else 0
 
 
-def t_formulas(rng: random.Random, header: list[str], rows: list[list[str]]) -> str:
-    """Formula payloads in random cells."""
-    for _ in range(rng.randint(1, 6)):
+def _scatter(rng: random.Random, rows: list[list[str]], values: list[str], most: int) -> None:
+    """Put one of ``values`` into 1 to ``most`` random cells."""
+    for _ in range(rng.randint(1, most)):
         at = _cell(rng, rows)
         if at and rows[at[0]]:
-            rows[at[0]][at[1]] = rng.choice(FORMULAS)
+            rows[at[0]][at[1]] = rng.choice(values)
+
+
+def t_formulas(rng: random.Random, header: list[str], rows: list[list[str]]) -> str:
+    """Formula payloads in random cells."""
+    _scatter(rng, rows, FORMULAS, 6)
     return "formula cells"
 
 
@@ -337,10 +342,7 @@ def t_hostile_header(rng: random.Random, header: list[str], rows: list[list[str]
 
 def t_garbage(rng: random.Random, header: list[str], rows: list[list[str]]) -> str:
     """Garbage, control characters and lookalikes in random cells."""
-    for _ in range(rng.randint(1, 10)):
-        at = _cell(rng, rows)
-        if at and rows[at[0]]:
-            rows[at[0]][at[1]] = rng.choice(GARBAGE)
+    _scatter(rng, rows, GARBAGE, 10)
     return "garbage values"
 
 

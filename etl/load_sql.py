@@ -7,11 +7,17 @@ files, for what depends on the whole warehouse: the calendar span and the marts.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TYPE_CHECKING
+
 import duckdb
 
 from etl.mapping import quote
 from etl.raw import RawRows, quarantined_records
 from warehouse.calendar import apply_holidays, ensure_covers
+
+if TYPE_CHECKING:
+    from etl.stage import Fates
 
 # Per kind: statements moving the accepted rows (view ``src``) into the warehouse.
 INSERT_SQL: dict[str, list[str]] = {
@@ -60,14 +66,6 @@ INSERT_SQL: dict[str, list[str]] = {
         " date_diff('second', received_at, resolved_at) / 86400.0, $load_id FROM src"
     ],
 }
-
-
-# The columns of etl_load a load writes, in the order its statement gives them.
-LOAD_COLUMNS = (
-    "load_id, file_name, file_sha256, source_kind, rows_read, rows_loaded, rows_quarantined,"
-    " rows_duplicate, rows_dropped, status, started_at, finished_at, message, profile,"
-    " encoding, report_path, run_by"
-)
 
 
 def quarantine_rows(
@@ -136,3 +134,54 @@ def finish_run(con: duckdb.DuckDBPyConnection) -> None:
 
     ensure_covers(con, "fact_transaction", "business_date")
     marts.refresh(con)
+
+
+def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The id the next ``etl_load`` row takes (ids increase; a retry takes one too)."""
+    return int(con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM etl_load").fetchall()[0][0])
+
+
+def record_load(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    load_id: int,
+    file_name: str,
+    digest: str,
+    kind: str,
+    fates: Fates,
+    status: str,
+    started: dt.datetime,
+    message: str | None,
+    profile: str,
+    encoding: str | None,
+    run_by: str,
+    report: str | None = None,
+    retry_of: int | None = None,
+) -> None:
+    """Write one ``etl_load`` row: a file's load, or a quarantine retry of an earlier one."""
+    con.execute(
+        "INSERT INTO etl_load (load_id, file_name, file_sha256, source_kind, rows_read,"
+        " rows_loaded, rows_quarantined, rows_duplicate, rows_dropped, status, started_at,"
+        " finished_at, message, profile, encoding, report_path, run_by, retry_of)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            file_name,
+            digest,
+            kind,
+            fates.read,
+            fates.load,
+            fates.quarantined,
+            fates.duplicate,
+            fates.dropped,
+            status,
+            started,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            message,
+            profile,
+            encoding,
+            report,
+            run_by,
+            retry_of,
+        ],
+    )

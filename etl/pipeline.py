@@ -25,7 +25,7 @@ import duckdb
 from etl import gx_report
 from etl.atomic import next_version, open_read_only, settle, writer_lock
 from etl.direct import FileBytes, PlainHead, plain_head, scan_bytes
-from etl.load_sql import LOAD_COLUMNS, finish_run, move_rows, quarantine_rows
+from etl.load_sql import finish_run, move_rows, next_load_id, quarantine_rows, record_load
 from etl.mapping import Mapping, MappingError, build_mapping
 from etl.outcome import FileOutcome
 from etl.profiles import Profile, load_profile
@@ -317,9 +317,7 @@ def _validate_and_move(
     step("loading", 0.6)
     con.execute("BEGIN TRANSACTION")
     try:
-        load_id = int(
-            con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM etl_load").fetchall()[0][0]
-        )
+        load_id = next_load_id(con)
         quarantine_rows(con, load_id, raw, fates.quarantined)
         drop_raw(con)  # the raw records are not needed any more: free their memory
         if move_rows(con, mapping.kind.name, load_id):
@@ -327,27 +325,20 @@ def _validate_and_move(
             # with ibis: import it while this run goes on.
             _IMPORTS.submit(importlib.import_module, "warehouse.mart_compile")
         report = gx_report.report_path(folder, load_id, outcome.path) if checking else None
-        con.execute(
-            f"INSERT INTO etl_load ({LOAD_COLUMNS}) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?)",
-            [
-                load_id,
-                outcome.path.name,
-                item.digest,
-                mapping.kind.name,
-                fates.read,
-                fates.load,
-                fates.quarantined,
-                fates.duplicate,
-                fates.dropped,
-                began,
-                dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                _summary(fates),
-                profile.name,
-                raw.encoding,
-                str(report) if report else None,
-                options.run_by or os_user(),
-            ],
+        record_load(
+            con,
+            load_id=load_id,
+            file_name=outcome.path.name,
+            digest=item.digest,
+            kind=mapping.kind.name,
+            fates=fates,
+            status="loaded",
+            started=began,
+            message=_summary(fates),
+            profile=profile.name,
+            encoding=raw.encoding,
+            run_by=options.run_by or os_user(),
+            report=str(report) if report else None,
         )
         con.execute("COMMIT")
     except BaseException:

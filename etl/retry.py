@@ -36,7 +36,7 @@ import duckdb
 
 from etl.atomic import next_version, open_read_only, writer_lock
 from etl.kinds import ExportKind
-from etl.load_sql import LOAD_COLUMNS, finish_run, move_rows
+from etl.load_sql import finish_run, move_rows, next_load_id, record_load
 from etl.mapping import build_mapping, literal, quote
 from etl.profiles import Profile, load_profile
 from etl.raw import RawRows
@@ -175,9 +175,7 @@ def _retry_one(
             return
         con.execute("BEGIN TRANSACTION")
         try:
-            retry_id = int(
-                con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM etl_load").fetchall()[0][0]
-            )
+            retry_id = next_load_id(con)
             con.execute(
                 f"UPDATE etl_quarantine q SET rules = f.rules FROM fate f"
                 f" WHERE {same_row} AND f.fate = 'quarantined' AND q.rules <> f.rules"
@@ -196,27 +194,20 @@ def _retry_one(
                 f"retry of load {original}: {outcome.loaded} loaded, {outcome.duplicate}"
                 f" duplicate, {outcome.dropped} dropped, {outcome.quarantined} still quarantined"
             )
-            con.execute(
-                f"INSERT INTO etl_load ({LOAD_COLUMNS}, retry_of) VALUES"
-                f" (?, ?, ?, ?, ?, ?, ?, ?, ?, {literal(RETRY)}, ?, ?, ?, ?, ?, NULL, ?, ?)",
-                [
-                    retry_id,
-                    outcome.file_name,
-                    digest,
-                    outcome.kind,
-                    fates.read,
-                    fates.load,
-                    fates.quarantined,
-                    fates.duplicate,
-                    fates.dropped,
-                    began,
-                    dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                    summary,
-                    profile.name,
-                    encoding,
-                    run_by or os_user(),
-                    original,
-                ],
+            record_load(
+                con,
+                load_id=retry_id,
+                file_name=outcome.file_name,
+                digest=digest,
+                kind=outcome.kind,
+                fates=fates,
+                status=RETRY,
+                started=began,
+                message=summary,
+                profile=profile.name,
+                encoding=encoding,
+                run_by=run_by or os_user(),
+                retry_of=original,
             )
             con.execute("COMMIT")
         except BaseException:

@@ -311,6 +311,33 @@ def hour_bars(frame: pl.DataFrame, lang: str) -> go.Figure:
     return fig
 
 
+def _week_heatmap(
+    cell: dict[tuple[int, int], float],
+    hours: list[int],
+    lang: str,
+    *,
+    missing: float | None,
+    **trace: object,
+) -> go.Figure:
+    """A weekday x hour heatmap, Monday on top: ``cell`` maps (weekday, hour) to the value."""
+    z = [[cell.get((day, h), missing) for h in hours] for day in range(7)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=hours,
+            y=[weekday_name(day, lang) for day in range(7)],
+            colorscale=SEQUENTIAL,
+            colorbar={"thickness": 12},
+            **trace,
+        )
+    )
+    fig.update_layout(
+        xaxis={"title": translate("throughput_hour_axis", lang), "dtick": 1},
+        yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
 def demand_heatmap(frame: pl.DataFrame, lang: str) -> go.Figure:
     """Average arrivals per hour, Monday on top to Sunday, over the hours with customers.
 
@@ -319,25 +346,17 @@ def demand_heatmap(frame: pl.DataFrame, lang: str) -> go.Figure:
     busy = frame.filter(pl.col("arrivals") > 0)
     hours = _hour_range(busy["hour"].to_list())
     cell = {(r["weekday"], r["hour"]): r["arrivals_per_hour"] for r in frame.iter_rows(named=True)}
-    z = [[cell.get((day, h)) or 0.0 for h in hours] for day in range(7)]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=hours,
-            y=[weekday_name(day, lang) for day in range(7)],
-            colorscale=SEQUENTIAL,
-            texttemplate="%{z:.0f}",
-            hovertemplate="%{y} %{x}:00 · %{z:.1f}<extra></extra>",
-            colorbar={"thickness": 12},
-            xgap=1,
-            ygap=1,
-        )
+    fig = _week_heatmap(
+        {slot: value or 0.0 for slot, value in cell.items()},
+        hours,
+        lang,
+        missing=0.0,
+        texttemplate="%{z:.0f}",
+        hovertemplate="%{y} %{x}:00 · %{z:.1f}<extra></extra>",
+        xgap=1,
+        ygap=1,
     )
     house_layout(fig, translate("throughput_heatmap_title", lang), height="tall")
-    fig.update_layout(
-        xaxis={"title": translate("throughput_hour_axis", lang), "dtick": 1},
-        yaxis={"autorange": "reversed"},
-    )
     if not hours:
         empty_note(fig, translate("no_rows", lang))
     return fig
@@ -459,31 +478,23 @@ def needed_heatmap(plan: pl.DataFrame, lang: str, unit: str = "agents") -> go.Fi
     slots = open_slots(plan)
     hours = _hour_range(slots["hour"].to_list())
     cell = {(r["weekday"], r["hour"]): r["windows_needed"] for r in slots.iter_rows(named=True)}
-    z = [[cell.get((day, h)) for h in hours] for day in range(7)]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=hours,
-            y=[weekday_name(day, lang) for day in range(7)],
-            colorscale=SEQUENTIAL,
-            zmin=0,  # the scale starts at no agent, so one agent is not drawn as "none"
-            zmax=max([*cell.values(), 1]),
-            texttemplate="%{z}",
-            hovertemplate=(
-                f"%{{y}} %{{x}}:00 · {translate(f'throughput_{unit}_needed', lang)}: %{{z}}"
-                "<extra></extra>"
-            ),
-            colorbar={"thickness": 12},
-            xgap=2,
-            ygap=2,
-        )
+    fig = _week_heatmap(
+        cell,
+        hours,
+        lang,
+        missing=None,  # a slot without customers stays blank
+        zmin=0,  # the scale starts at no agent, so one agent is not drawn as "none"
+        zmax=max([*cell.values(), 1]),
+        texttemplate="%{z}",
+        hovertemplate=(
+            f"%{{y}} %{{x}}:00 · {translate(f'throughput_{unit}_needed', lang)}: %{{z}}"
+            "<extra></extra>"
+        ),
+        xgap=2,
+        ygap=2,
     )
     house_layout(fig, translate(f"throughput_needed_title_{unit}", lang), height="tall")
-    fig.update_layout(
-        xaxis={"title": translate("throughput_hour_axis", lang), "dtick": 1},
-        yaxis={"autorange": "reversed"},
-        plot_bgcolor="#f4f4f4",
-    )
+    fig.update_layout(plot_bgcolor="#f4f4f4")
     if not hours:
         empty_note(fig, translate(f"throughput_no_staffing_{unit}", lang))
     return fig
